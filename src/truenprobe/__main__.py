@@ -1,0 +1,3 @@
+from truenprobe.cli import main
+
+main()

@@ -1,0 +1,61 @@
+"""The typer app. Each command lives in its own module and only builds models and calls
+the library; ``main()`` turns user-caused errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from truenprobe import __version__
+from truenprobe.cli.plan import plan_command
+from truenprobe.errors import EXIT_USAGE, TruenprobeError
+
+app = typer.Typer(
+    name="truenprobe",
+    help="Can video from this Truen camera reach this client through these routers?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"truenprobe {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Can video from this Truen camera reach this client through these routers?"""
+
+
+app.command("plan")(plan_command)
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(f"truenprobe: error: {message}\n")
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        result = app(args=argv, prog_name="truenprobe", standalone_mode=False)
+    except TruenprobeError as exc:
+        _fail(exc.message, exc.exit_code)
+    except typer.TyperException as exc:  # bad option or value (typer's click errors)
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None and not exc.format_message():  # no arguments at all: show help
+            sys.stderr.write(ctx.get_help() + "\n")
+            sys.exit(EXIT_USAGE)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        _fail(exc.format_message() + hint, EXIT_USAGE)
+    except (KeyboardInterrupt, typer.Abort):
+        sys.stderr.write("truenprobe: interrupted\n")
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)
