@@ -10,7 +10,7 @@ def test_help_lists_plan(cli):
 def test_no_arguments_shows_usage_and_exit_2(cli):
     result = cli()
     assert result.returncode == 2
-    assert "Usage" in result.stderr
+    assert "Usage" in result.stdout + result.stderr
 
 
 def test_unknown_option_is_one_line(cli):

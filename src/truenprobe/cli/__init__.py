@@ -50,8 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(exc.message, exc.exit_code)
     except typer.TyperException as exc:  # bad option or value (typer's click errors)
         ctx = getattr(exc, "ctx", None)
-        if ctx is not None and not exc.format_message():  # no arguments at all: show help
-            sys.stderr.write(ctx.get_help() + "\n")
+        if not exc.format_message():  # no arguments: typer has already shown the help
             sys.exit(EXIT_USAGE)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         _fail(exc.format_message() + hint, EXIT_USAGE)
