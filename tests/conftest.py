@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _run_cli(
     *args: str, timeout: float = 60, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real console entry point (one-line errors and exit codes are part of the contract)."""
+    """Run the real entry point: one-line errors and exit codes are part of the contract."""
     return subprocess.run(
         [sys.executable, "-m", "truenprobe", *args],
         capture_output=True,
