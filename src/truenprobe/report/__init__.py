@@ -1,0 +1,1 @@
+"""A check's result (Report) and its renderers: table, json, junit, markdown, html."""
