@@ -82,7 +82,7 @@ class CameraConfig:
                     )
         if (self.user is None) != (self.password is None):
             raise CameraConfigError("--user and --password go together")
-        if self.session_timeout < 5 or self.idle_timeout <= 0:
-            raise CameraConfigError("timeouts must be positive (session timeout at least 5 s)")
+        if self.session_timeout < 1 or self.idle_timeout <= 0:
+            raise CameraConfigError("timeouts must be positive (the session timeout at least 1 s)")
         if self.max_connections < 1 or self.max_sessions < 1:
             raise CameraConfigError("connection and session limits must be at least 1")
