@@ -46,9 +46,12 @@ def bind_tcp(host: str, port: int, what: str, option: str) -> socket.socket:
     return sock
 
 
-def bind_udp(host: str, port: int, what: str, option: str) -> socket.socket:
+def bind_udp(host: str, port: int, what: str, option: str, *, share: bool = False) -> socket.socket:
+    """A UDP socket; ``share`` lets this process add per-session senders on the same port."""
     sock = socket.socket(_family(host), socket.SOCK_DGRAM)
     try:
+        if share:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
@@ -56,6 +59,28 @@ def bind_udp(host: str, port: int, what: str, option: str) -> socket.socket:
     sock.setblocking(False)
     # Room for a burst of frames to many sessions before the kernel drops.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
+    return sock
+
+
+def connected_sender(host: str, port: int, remote: tuple[str, int]) -> socket.socket | None:
+    """A socket sending from ``host:port`` to one client only, or None if the OS refuses.
+
+    A connected socket skips the per-packet address parsing and route lookup of
+    ``sendto``, which is most of a session's cost. It shares the server port with the
+    camera's own socket (SO_REUSEPORT, same user only); the camera never reads from it,
+    so its receive buffer is kept minimal.
+    """
+    sock = socket.socket(_family(host), socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1024 * 1024)
+        sock.bind((host, port))
+        sock.connect(remote)
+    except OSError:
+        sock.close()
+        return None
+    sock.setblocking(False)
     return sock
 
 
@@ -69,7 +94,7 @@ def _server_udp(host: str, first: int, option: str) -> list[socket.socket]:
     bound: list[socket.socket] = []
     try:
         for port, what in ports:
-            bound.append(bind_udp(host, port, what, option))
+            bound.append(bind_udp(host, port, what, option, share="RTP" in what))
     except BindError:
         for sock in bound:
             sock.close()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from truenprobe.camera.catalog import Target, Track, UnknownTarget, parse_target, tracks_of
 from truenprobe.camera.config import CameraConfig
 from truenprobe.camera.media import Clip, Feed
+from truenprobe.camera.ports import connected_sender
 from truenprobe.camera.session import Mode, MulticastGroup, Session, SessionTrack, State
 from truenprobe.camera.sessions import SessionTable
 from truenprobe.camera.sinks import TcpSender, UdpSender
@@ -303,6 +304,9 @@ class RtspService:
         return Response(200, headers)
 
     def _release(self, old: SessionTrack, conn: ConnectionInfo) -> None:
+        if old.sender is not None:
+            old.feed.unsubscribe(old.sender)
+            old.sender.close()
         if old.transport.interleaved:
             conn.channels.difference_update(old.transport.interleaved)
 
@@ -350,7 +354,8 @@ class RtspService:
         pair = self.audio_pair if track.media is Media.AUDIO else self.video_pair
         client = offer.client_port or (0, 0)
         rtp_addr, rtcp_addr = (conn.peer_ip, client[0]), (conn.peer_ip, client[1])
-        sender = UdpSender(clip, self.cname, pair.rtp, pair.rtcp, rtp_addr, rtcp_addr)
+        own = connected_sender(self.config.host, pair.ports[0], rtp_addr)
+        sender = UdpSender(clip, self.cname, pair.rtp, pair.rtcp, rtp_addr, rtcp_addr, own)
         reply = TransportSpec(
             client_port=client, server_port=pair.ports, ssrc=sender.ssrc, mode="PLAY"
         )

@@ -118,6 +118,9 @@ class Session:
 
     def close(self) -> None:
         self.pause()
+        for track in self.tracks.values():
+            if track.sender is not None:
+                track.sender.close()
         for callback in self.on_close:
             callback()
         self.on_close.clear()

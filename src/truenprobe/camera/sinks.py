@@ -109,11 +109,14 @@ class RtpSender:
     def send_rtcp(self, packet: bytes) -> None:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Release what this sender owns (nothing, unless a subclass says otherwise)."""
+
 
 class UdpSender(RtpSender):
     """Unicast or multicast over UDP from the camera's server (or multicast) sockets."""
 
-    __slots__ = ("_rtcp_addr", "_rtcp_sock", "_rtp_addr", "_sendto", "send_errors")
+    __slots__ = ("_connected", "_rtcp_addr", "_rtcp_sock", "_rtp_addr", "_sendto", "send_errors")
 
     def __init__(
         self,
@@ -123,18 +126,56 @@ class UdpSender(RtpSender):
         rtcp_sock: socket.socket,
         rtp_addr: tuple[str, int],
         rtcp_addr: tuple[str, int],
+        connected: socket.socket | None = None,
     ) -> None:
         super().__init__(clip, cname)
         self._sendto = rtp_sock.sendto
+        self._connected = connected  # this session's own socket on the same server port
         self._rtcp_sock = rtcp_sock
         self._rtp_addr = rtp_addr
         self._rtcp_addr = rtcp_addr
         self.send_errors = 0
 
+    def send_frame(self, frame: Frame, timestamp: int, now: float) -> None:
+        # The hot path of the camera: one header and one send per packet, nothing else.
+        if self.waiting_for_keyframe:
+            if not frame.keyframe:
+                return
+            self.waiting_for_keyframe = False
+        ts = (self.timestamp_base + timestamp) & 0xFFFFFFFF
+        seq = self.sequence
+        pack, ssrc, pt = self._pack, self.ssrc, self._pt
+        payloads = frame.payloads
+        last = len(payloads) - 1
+        connected = self._connected
+        try:
+            if connected is not None:
+                send = connected.send
+                for i, payload in enumerate(payloads):
+                    second = self._pt_marker if (i == last and frame.marker) else pt
+                    send(pack(0x80, second, seq, ts, ssrc) + payload)
+                    seq = (seq + 1) & 0xFFFF
+            else:
+                sendto, addr = self._sendto, self._rtp_addr
+                for i, payload in enumerate(payloads):
+                    second = self._pt_marker if (i == last and frame.marker) else pt
+                    sendto(pack(0x80, second, seq, ts, ssrc) + payload, addr)
+                    seq = (seq + 1) & 0xFFFF
+        except OSError:  # a full socket buffer, or the client's port is closed: UDP drops
+            self.send_errors += 1
+            if self.keyframes_only_start:
+                self.waiting_for_keyframe = True
+            seq = (seq + 1) & 0xFFFF  # the packet that failed still used its number
+        self.sequence = seq
+        self.packets += len(payloads)
+        self.octets += frame.octets
+        self.last_timestamp = ts
+        self.last_send = now
+
     def _emit(self, header: bytes, payload: bytes) -> None:
         try:
             self._sendto(header + payload, self._rtp_addr)
-        except OSError:  # a full socket buffer or an unreachable network: UDP drops it
+        except OSError:
             self.send_errors += 1
 
     def send_rtcp(self, packet: bytes) -> None:
@@ -142,6 +183,11 @@ class UdpSender(RtpSender):
             self._rtcp_sock.sendto(packet, self._rtcp_addr)
         except OSError:
             self.send_errors += 1
+
+    def close(self) -> None:
+        if self._connected is not None:
+            self._connected.close()
+            self._connected = None
 
 
 class TcpSender(RtpSender):
