@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import pytest
 
-from camera.process import camera_process
-from support.tools import require_root
+from tests.camera.process import camera_process
+from tests.support.tools import require_root
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 FREE = ("--http-port", "0", "--base-port", "0")
@@ -108,6 +108,20 @@ def test_credentials_are_never_logged() -> None:
                 "\r\n\r\n".encode()
             )
             assert sock.recv(4096).startswith(b"RTSP/1.0 401")
+        with socket.create_connection(("127.0.0.1", cam.rtsp_port), timeout=5) as sock:
+            sock.settimeout(5)
+            sock.sendall(
+                f"OPTIONS rtsp://admin:{secret}@127.0.0.1/ RTSP/1.0\r\nCSeq: 2\r\n\r\n".encode()
+            )
+            assert sock.recv(4096).startswith(b"RTSP/1.0 200")
+        for broken in (
+            f"OPTIONS * RTSP/1.0\r\nAuthorization {secret}\r\n\r\n",
+            f"OPTIONS rtsp://admin:{secret}@h/ HTTP/1.1\r\nCSeq: 3\r\n\r\n",
+        ):
+            with socket.create_connection(("127.0.0.1", cam.rtsp_port), timeout=5) as sock:
+                sock.settimeout(5)
+                sock.sendall(broken.encode())
+                assert sock.recv(4096).startswith(b"RTSP/1.0 400")
         cam.process.send_signal(signal.SIGINT)
         out, err = cam.process.communicate(timeout=15)
     assert b"DESCRIBE" in err  # --verbose logs requests...

@@ -7,7 +7,7 @@ import resource
 
 import pytest
 
-from camera.rtsp_client import RawClient, eventually
+from tests.camera.rtsp_client import RawClient, eventually
 from truenprobe.camera import EmulatedCamera
 from truenprobe.camera.connections import ConnectionPool
 from truenprobe.camera.run import raise_open_file_limit

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from camera.peers import ffmpeg_frames, gst_plays
-from camera.process import CameraProcess, camera_process
-from support.tools import require_tools
+from tests.camera.peers import ffmpeg_frames, gst_plays
+from tests.camera.process import CameraProcess, camera_process
+from tests.support.tools import require_tools
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from camera.netns import CAMERA_ADDRESS, NamespacePair, namespace_pair
-from camera.peers import ffmpeg_frames, gst_plays
-from camera.process import CameraProcess, camera_process
-from support.tools import require_netns, require_tools
+from tests.camera.netns import CAMERA_ADDRESS, NamespacePair, namespace_pair
+from tests.camera.peers import ffmpeg_frames, gst_plays
+from tests.camera.process import CameraProcess, camera_process
+from tests.support.tools import require_netns, require_tools
 
 pytestmark = [pytest.mark.netns, pytest.mark.peer, pytest.mark.slow]
 

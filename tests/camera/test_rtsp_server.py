@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from camera.rtsp_client import RawClient, eventually
+from tests.camera.rtsp_client import RawClient, eventually
 from truenprobe.camera import EmulatedCamera
 from truenprobe.rtp.packet import (
     ReceiverReport,

@@ -37,7 +37,7 @@ from truenprobe.rtsp.fields import (
     parse_parameter_names,
     parse_session,
 )
-from truenprobe.rtsp.message import Headers, Request, Response
+from truenprobe.rtsp.message import Headers, Request, Response, redact_userinfo
 from truenprobe.rtsp.sdp import SessionDescription
 from truenprobe.rtsp.transport import TransportError, TransportSpec, parse_transports
 
@@ -130,7 +130,8 @@ class RtspService:
     ) -> Response:
         headers = Headers.of(CSeq=cseq) if cseq is not None else Headers()
         headers = Headers((*headers.items, ("Server", self.config.model), *response.headers.items))
-        log.info("%s %s %s -> %d", conn.peer_ip, request.method, request.uri, response.status)
+        uri = redact_userinfo(request.uri)  # credentials are never logged
+        log.info("%s %s %s -> %d", conn.peer_ip, request.method, uri, response.status)
         return Response(response.status, headers, response.body, response.reason)
 
     def _handlers(self) -> dict[str, Callable[[Request, ConnectionInfo], Response]]:
