@@ -31,7 +31,7 @@ async def test_a_thousand_idle_connections_do_not_stop_a_new_client() -> None:
     raise_open_file_limit()
     if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 2 * IDLE + 200:
         pytest.skip("the open-file limit is too low for 1,000 connections in one process")
-    async with EmulatedCamera(max_connections=256) as cam:
+    async with EmulatedCamera() as cam:  # the defaults (512 connections per port)
         idle = await _open_idle(cam.rtsp_port, IDLE)
         try:
             client = await RawClient.connect("127.0.0.1", cam.rtsp_port)

@@ -1,4 +1,5 @@
-"""Multicast between two namespaces: ffmpeg and GStreamer join the document's groups/ports."""
+"""Two namespaces (never loopback): multicast with ffmpeg and GStreamer on the document's
+ports, and unicast from a camera on its own address."""
 
 from __future__ import annotations
 
@@ -98,3 +99,14 @@ def test_overridden_multicast_port_is_where_media_goes() -> None:
     ):
         group, port, _ = _probe(pair, cam.url("video1", CAMERA_ADDRESS), 1)
         assert (group, int(port)) == ("239.192.0.77", 64710)
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_ffmpeg_unicast_between_namespaces(
+    multicast_site: tuple[NamespacePair, CameraProcess], transport: str
+) -> None:
+    """The camera on its own address (not loopback) with a client on another host."""
+    require_tools("ffmpeg")
+    pair, cam = multicast_site
+    url = cam.url("video1+audio1", CAMERA_ADDRESS)
+    assert ffmpeg_frames(url, transport, prefix=pair.exec_prefix(pair.client)) >= 30

@@ -166,6 +166,7 @@ class Feed:
         self._loop = loop
         self._index = 0  # frames sent since start, across loops
         self._start = loop.time()
+        self._wake = asyncio.Event()
         self.late_frames = 0  # frames sent more than a frame late (the loop was busy)
 
     def next_timestamp(self) -> int:
@@ -178,6 +179,7 @@ class Feed:
 
     def subscribe(self, sink: FrameSink) -> None:
         self.sinks.add(sink)
+        self._wake.set()
 
     def unsubscribe(self, sink: FrameSink) -> None:
         self.sinks.discard(sink)
@@ -188,6 +190,12 @@ class Feed:
         count = len(frames)
         self._start = loop.time()
         while True:
+            if not self.sinks:
+                # Nobody watches: sleep until someone does, then carry on from now (a
+                # live camera's clock keeps running; RTP timestamps stay monotonic).
+                self._wake.clear()
+                await self._wake.wait()
+                self._start = loop.time() - self._ticks(self._index) / clip.clock_rate
             ticks = self._ticks(self._index)
             due = self._start + ticks / clip.clock_rate
             delay = due - loop.time()
