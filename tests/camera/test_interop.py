@@ -40,3 +40,25 @@ def test_ffmpeg_decodes_30_frames(served: CameraProcess, path: str, transport: s
 def test_gstreamer_rtspsrc_plays(served: CameraProcess, path: str, protocols: str) -> None:
     require_tools("gst-launch-1.0")
     gst_plays(served.url(path, "127.0.0.1"), protocols)
+
+
+@pytest.fixture(scope="module")
+def served_with_auth() -> Iterator[CameraProcess]:
+    with camera_process(
+        "--host", "127.0.0.1", "--rtsp-port", "0", "--http-port", "0", "--base-port", "0",
+        "--user", "admin", "--password", "pa55word",
+    ) as cam:  # fmt: skip
+        yield cam
+
+
+def test_ffmpeg_answers_the_digest_challenge(served_with_auth: CameraProcess) -> None:
+    require_tools("ffmpeg")
+    url = served_with_auth.url("video1", "admin:pa55word@127.0.0.1")
+    assert ffmpeg_frames(url, "tcp") >= 30
+    with pytest.raises(AssertionError, match="401"):
+        ffmpeg_frames(served_with_auth.url("video1", "admin:wrong@127.0.0.1"), "tcp")
+
+
+def test_gstreamer_answers_the_digest_challenge(served_with_auth: CameraProcess) -> None:
+    require_tools("gst-launch-1.0")
+    gst_plays(served_with_auth.url("video1", "admin:pa55word@127.0.0.1"), "tcp")

@@ -172,12 +172,6 @@ class UdpSender(RtpSender):
         self.last_timestamp = ts
         self.last_send = now
 
-    def _emit(self, header: bytes, payload: bytes) -> None:
-        try:
-            self._sendto(header + payload, self._rtp_addr)
-        except OSError:
-            self.send_errors += 1
-
     def send_rtcp(self, packet: bytes) -> None:
         try:
             self._rtcp_sock.sendto(packet, self._rtcp_addr)
