@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import cast
 
 from truenprobe.camera.connections import ConnectionPool
-from truenprobe.camera.rtsp_service import ConnectionInfo, RtspService
+from truenprobe.camera.rtsp_service import RtspService
+from truenprobe.camera.transports import ConnectionInfo
 from truenprobe.rtsp.message import Headers, InterleavedFrame, Request, Response
 from truenprobe.rtsp.reader import MessageReader, RtspProtocolError
 

@@ -7,27 +7,20 @@ Credentials are checked here and never logged.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from truenprobe.camera.catalog import Target, Track, UnknownTarget, parse_target, tracks_of
 from truenprobe.camera.config import CameraConfig
+from truenprobe.camera.digest_gate import DigestGate
 from truenprobe.camera.media import Clip, Feed
-from truenprobe.camera.ports import connected_sender
-from truenprobe.camera.session import Mode, MulticastGroup, Session, SessionTrack, State
+from truenprobe.camera.session import Mode, Session, SessionTrack, State
 from truenprobe.camera.sessions import SessionTable
-from truenprobe.camera.sinks import TcpSender, UdpSender
-from truenprobe.plan.model import Media, Stream
-from truenprobe.rtsp.auth import (
-    AuthError,
-    DigestChallenge,
-    parse_authorization,
-    verify_digest,
-)
+from truenprobe.camera.transports import ConnectionInfo, Refusal, TransportChooser, UdpPair
+from truenprobe.plan.model import Stream
 from truenprobe.rtsp.fields import (
     FieldError,
     RtpInfo,
@@ -39,41 +32,12 @@ from truenprobe.rtsp.fields import (
 )
 from truenprobe.rtsp.message import Headers, Request, Response, redact_userinfo
 from truenprobe.rtsp.sdp import SessionDescription
-from truenprobe.rtsp.transport import TransportError, TransportSpec, parse_transports
+from truenprobe.rtsp.transport import TransportError, parse_transports
 
 log = logging.getLogger(__name__)
 
 PUBLIC = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 RTCP_RECEIVED = "x-truen-rtcp-received"
-NONCE_LIFETIME = 300.0
-MAX_NONCES = 4096
-
-
-@dataclass
-class ConnectionInfo:
-    """What the service needs to know about the connection a request came on."""
-
-    connection_id: int
-    peer_ip: str
-    local_ip: str
-    transport: asyncio.WriteTransport | None = None  # for interleaved RTP
-    channels: set[int] = field(default_factory=set)
-
-
-@dataclass
-class UdpPair:
-    rtp: socket.socket
-    rtcp: socket.socket
-    ports: tuple[int, int]
-
-
-class Refusal(Exception):
-    """Answer the request with this status (and a one-line reason in the body)."""
-
-    def __init__(self, status: int, reason: str = "") -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 class RtspService:
@@ -95,10 +59,20 @@ class RtspService:
         self.multicast_socket = multicast_socket
         self.clock = clock
         self.sessions = SessionTable(config.max_sessions)
-        self.groups: dict[tuple[Stream, Media], MulticastGroup] = {}
-        self._nonces: dict[str, float] = {}
-        self.cname = f"truenprobe-{secrets.token_hex(4)}"
-        self.auth_failures = 0
+        self.transports = TransportChooser(
+            config,
+            clips,
+            feeds,
+            video_pair,
+            audio_pair,
+            multicast_socket,
+            f"truenprobe-{secrets.token_hex(4)}",
+        )
+        self.gate = (
+            DigestGate(config.user, config.password, config.realm, clock)
+            if config.user is not None and config.password is not None
+            else None
+        )
 
     # -- entry point ---------------------------------------------------------------
     def handle(self, request: Request, conn: ConnectionInfo) -> Response:
@@ -111,8 +85,8 @@ class RtspService:
                 if request.method in ("ANNOUNCE", "RECORD", "REDIRECT"):
                     raise Refusal(405, f"{request.method} is not allowed on a camera")
                 raise Refusal(501, f"{request.method} is not implemented")
-            if self.config.user is not None and request.method != "OPTIONS":
-                challenge = self._authenticate(request)
+            if self.gate is not None and request.method != "OPTIONS":
+                challenge = self.gate.challenge_for(request)
                 if challenge is not None:
                     response = Response(401, Headers.of(WWW_Authenticate=challenge.to_header()))
                     return self._finish(response, cseq, request, conn)
@@ -147,39 +121,6 @@ class RtspService:
         }
 
     # -- authentication ------------------------------------------------------------
-    def new_nonce(self) -> str:
-        now = self.clock()
-        if len(self._nonces) >= MAX_NONCES:
-            self._nonces = {n: t for n, t in self._nonces.items() if t > now}
-            while len(self._nonces) >= MAX_NONCES:
-                self._nonces.pop(next(iter(self._nonces)))
-        nonce = secrets.token_hex(16)
-        self._nonces[nonce] = now + NONCE_LIFETIME
-        return nonce
-
-    def _authenticate(self, request: Request) -> DigestChallenge | None:
-        """None when the request carries valid credentials; else the challenge to send."""
-        header = request.headers.get("Authorization")
-        stale = False
-        if header is not None:
-            try:
-                credentials = parse_authorization(header)
-            except AuthError:
-                credentials = None
-            if credentials is not None and verify_digest(
-                credentials,
-                username=self.config.user or "",
-                password=self.config.password or "",
-                realm=self.config.realm,
-                method=request.method,
-            ):
-                if self._nonces.get(credentials.nonce, 0.0) > self.clock():
-                    return None
-                stale = True  # right password, old nonce: the client may retry silently
-            self.auth_failures += 1
-        return DigestChallenge(realm=self.config.realm, nonce=self.new_nonce(), stale=stale)
-
-    # -- helpers -------------------------------------------------------------------
     def _target(self, request: Request) -> Target:
         try:
             return parse_target(request.uri)
@@ -281,7 +222,7 @@ class RtspService:
                 raise Refusal(455, "PAUSE before adding a track to a playing session")
         elif self.sessions.full:
             raise Refusal(503, f"already serving {self.sessions.max_sessions} sessions")
-        session_track = self._choose_transport(offers, target.stream, track, conn)
+        session_track = self.transports.choose(offers, target.stream, track, conn)
         if session is None:
             session = Session(
                 Session.new_id(),
@@ -310,91 +251,6 @@ class RtspService:
             old.sender.close()
         if old.transport.interleaved:
             conn.channels.difference_update(old.transport.interleaved)
-
-    def _choose_transport(
-        self,
-        offers: tuple[TransportSpec, ...],
-        stream: Stream,
-        track: Track,
-        conn: ConnectionInfo,
-    ) -> SessionTrack:
-        reasons = []
-        feed = self.feeds[track.feed]
-        clip = self.clips[track.feed]
-        for offer in offers:
-            if offer.profile != "RTP/AVP":
-                reasons.append(f"profile {offer.profile} is not offered")
-            elif offer.mode not in (None, "PLAY"):
-                reasons.append(f"mode {offer.mode} is not offered (the camera only plays)")
-            elif offer.multicast:
-                return self._multicast_track(stream, track, feed, clip)
-            elif offer.is_tcp:
-                if conn.transport is None:
-                    reasons.append("interleaved transport needs the RTSP connection")
-                    continue
-                channels = self._channels(offer.interleaved, conn)
-                sender = TcpSender(clip, self.cname, conn.transport, channels[0])
-                reply = TransportSpec(
-                    lower="TCP", interleaved=channels, ssrc=sender.ssrc, mode="PLAY"
-                )
-                return SessionTrack(track, Mode.TCP, reply, feed, sender=sender)
-            elif offer.client_port is None:
-                reasons.append("UDP unicast needs client_port=")
-            elif offer.destination not in (None, conn.peer_ip):
-                # Never send media where the requester is not: no traffic reflection.
-                reasons.append(
-                    f"destination={offer.destination} is not your address {conn.peer_ip}"
-                )
-            else:
-                return self._unicast_track(offer, track, feed, clip, conn)
-        raise Refusal(461, "; ".join(reasons) or "no transport offered")
-
-    def _unicast_track(
-        self, offer: TransportSpec, track: Track, feed: Feed, clip: Clip, conn: ConnectionInfo
-    ) -> SessionTrack:
-        pair = self.audio_pair if track.media is Media.AUDIO else self.video_pair
-        client = offer.client_port or (0, 0)
-        rtp_addr, rtcp_addr = (conn.peer_ip, client[0]), (conn.peer_ip, client[1])
-        own = connected_sender(self.config.host, pair.ports[0], rtp_addr)
-        sender = UdpSender(clip, self.cname, pair.rtp, pair.rtcp, rtp_addr, rtcp_addr, own)
-        reply = TransportSpec(
-            client_port=client, server_port=pair.ports, ssrc=sender.ssrc, mode="PLAY"
-        )
-        return SessionTrack(track, Mode.UDP, reply, feed, sender=sender, client_rtcp=rtcp_addr)
-
-    def _multicast_track(
-        self, stream: Stream, track: Track, feed: Feed, clip: Clip
-    ) -> SessionTrack:
-        # A client-chosen group or port is ignored: the camera answers with its own.
-        key = (stream, track.media)
-        group = self.groups.get(key)
-        if group is None:
-            destination = (self.config.multicast_group, track.multicast_port)
-            rtcp = (self.config.multicast_group, track.multicast_port + 1)
-            sender = UdpSender(
-                clip, self.cname, self.multicast_socket, self.multicast_socket, destination, rtcp
-            )
-            group = MulticastGroup(sender, feed, destination)
-            self.groups[key] = group
-        reply = TransportSpec(
-            multicast=True,
-            destination=self.config.multicast_group,
-            port=(track.multicast_port, track.multicast_port + 1),
-            ttl=self.config.multicast_ttl,
-            ssrc=group.sender.ssrc,
-            mode="PLAY",
-        )
-        return SessionTrack(track, Mode.MULTICAST, reply, feed, group=group)
-
-    @staticmethod
-    def _channels(asked: tuple[int, int] | None, conn: ConnectionInfo) -> tuple[int, int]:
-        if asked is not None and not ({asked[0], asked[1]} & conn.channels):
-            chosen = asked
-        else:
-            first = next(c for c in range(0, 255, 2) if not {c, c + 1} & conn.channels)
-            chosen = (first, first + 1)
-        conn.channels.update(chosen)
-        return chosen
 
     def _aggregate(self, request: Request, session: Session) -> None:
         target = self._target(request)

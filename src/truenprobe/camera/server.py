@@ -24,8 +24,9 @@ from truenprobe.camera.http import HttpConnection, status_page
 from truenprobe.camera.media import load_clips, start_feeds
 from truenprobe.camera.ports import bind_rtsp_and_server_ports, bind_tcp
 from truenprobe.camera.rtsp_conn import RtspConnection
-from truenprobe.camera.rtsp_service import RtspService, UdpPair
+from truenprobe.camera.rtsp_service import RtspService
 from truenprobe.camera.session import Session
+from truenprobe.camera.transports import UdpPair
 from truenprobe.plan.model import Media, Stream
 
 log = logging.getLogger(__name__)
@@ -264,7 +265,7 @@ class EmulatedCamera:
             for t in s.tracks.values()
             if t.sender is not None
         ]
-        senders += [g.sender for g in service.groups.values() if g.listeners]
+        senders += [g.sender for g in service.transports.groups.values() if g.listeners]
         for sender in senders:
             report = sender.sender_report(now)
             if report is not None:

@@ -12,7 +12,6 @@ import secrets
 import socket
 import struct
 import time
-from collections.abc import Callable
 
 from truenprobe.camera.media import Clip, Frame
 from truenprobe.rtp.packet import (
@@ -23,7 +22,6 @@ from truenprobe.rtp.packet import (
 )
 
 _RTP_HEADER = struct.Struct("!BBHII")
-_TCP_RTP_HEADER = struct.Struct("!cBHBBHII")  # '$', channel, length, then the RTP header
 _INTERLEAVED = struct.Struct("!cBH")
 MAX_TCP_BACKLOG = 512 * 1024  # bytes queued to a slow TCP client before frames are dropped
 
@@ -216,6 +214,3 @@ class TcpSender(RtpSender):
     def send_rtcp(self, packet: bytes) -> None:
         if not self._transport.is_closing():
             self._transport.write(_INTERLEAVED.pack(b"$", self._channel + 1, len(packet)) + packet)
-
-
-SenderFactory = Callable[[Clip], RtpSender]
