@@ -5,7 +5,8 @@
 Both servers serve the same clip (made here by scripts/make_media.sh, 60 s, so neither
 loops during a run) from their own process; this process is the load: N RTSP clients
 that SETUP the video track over UDP and PLAY. Measured per server and N:
-- CPU of the server process (utime+stime from /proc over the window, in cores);
+- CPU of the server process (utime+stime from /proc over the window, in cores), and the
+  kernel's part of it (stime: mostly the sends themselves);
 - CPU per added session = (cpu(N) - cpu(1)) / (N - 1), and per RTP packet;
 - pacing jitter: for each session, |arrival gap - RTP timestamp gap| between consecutive
   frames (marker packets), with kernel receive timestamps (SO_TIMESTAMPNS) so the
@@ -46,9 +47,10 @@ def free_tcp_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def process_cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
 
 
 @dataclass
@@ -167,6 +169,7 @@ async def measure(url: str, pid: int, sessions: int, seconds: float) -> dict[str
     cpu0, wall0 = process_cpu_seconds(pid), time.monotonic()
     await asyncio.sleep(seconds)
     cpu1, wall1 = process_cpu_seconds(pid), time.monotonic()
+    user, system = ((b - a) / (wall1 - wall0) for a, b in zip(cpu0, cpu1, strict=True))
     for receiver in receivers:
         receiver.recording = False
     jitter_ms = []
@@ -179,7 +182,9 @@ async def measure(url: str, pid: int, sessions: int, seconds: float) -> dict[str
     packets = sum(r.packets for r in receivers)
     return {
         "sessions": sessions,
-        "cpu_cores": (cpu1 - cpu0) / (wall1 - wall0),
+        "cpu_cores": user + system,
+        "user_cores": user,
+        "system_cores": system,
         "packets_per_s": packets / (wall1 - wall0),
         "frames_per_session_s": sum(len(r.frames) for r in receivers)
         / max(1, len(receivers))
@@ -304,13 +309,16 @@ async def main() -> None:
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print("\n| server | sessions | CPU (cores) | RTP pkt/s | jitter p50 (ms) | jitter p99 (ms) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "\n| server | sessions | CPU (cores) | of it kernel | RTP pkt/s "
+        "| jitter p50 (ms) | jitter p99 (ms) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
             f"| {row['server']} | {row['sessions']:.0f} | {row['cpu_cores']:.4f} | "
-            f"{row['packets_per_s']:.0f} | {row['jitter_p50_ms']:.2f} | "
-            f"{row['jitter_p99_ms']:.2f} |"
+            f"{row['system_cores']:.4f} | {row['packets_per_s']:.0f} | "
+            f"{row['jitter_p50_ms']:.2f} | {row['jitter_p99_ms']:.2f} |"
         )
     summary = {}
     for name in ("truenprobe camera", "gst-rtsp-server"):
