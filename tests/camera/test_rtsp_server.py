@@ -357,3 +357,37 @@ async def test_session_expires_without_keepalive() -> None:
         assert len(cam.sessions) == 1
         await eventually(lambda: not cam.sessions, within=5)
         await client.close()
+
+
+async def test_require_is_answered_551(cam: EmulatedCamera) -> None:
+    client = await _client(cam)
+    response = await client.request("OPTIONS", cam.url("video1"), {"Require": "funky-feature"})
+    assert response.status == 551
+    assert response.headers.get("Unsupported") == "funky-feature"
+    await client.close()
+
+
+async def test_pause_stops_media_and_play_resumes_it(cam: EmulatedCamera) -> None:
+    client = await _client(cam)
+    url = cam.url("audio1")
+    setup = await client.request(
+        "SETUP", url + "/trackID=1", {"Transport": "RTP/AVP/TCP;interleaved=0-1"}
+    )
+    session = {"Session": parse_session(setup.headers.get("Session") or "").session_id}
+    assert (await client.request("PLAY", url, session)).status == 200
+    await client.read_frames(5)
+    pause = await client.request("PAUSE", url, session)
+    assert pause.status == 200
+    assert cam.sessions[0].state.value == "ready"
+    client.frames.clear()
+    assert (await client.request("GET_PARAMETER", url, session)).status == 200
+    # TCP keeps order: nothing may follow the PAUSE answer on the connection.
+    assert [f for f in client.frames if f.channel == 0] == []
+    play = await client.request("PLAY", url, session)
+    assert play.status == 200
+    (info,) = parse_rtp_info(play.headers.get("RTP-Info") or "")
+    client.frames.clear()
+    frames = await client.read_frames(3)
+    first = next(parse_rtp(f.data) for f in frames if f.channel == 0)
+    assert first.sequence == info.seq  # sequence numbers continue where they stopped
+    await client.close()

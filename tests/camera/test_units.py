@@ -174,3 +174,32 @@ def test_rtcp_is_credited_by_ssrc_then_source_then_address() -> None:
     assert table.rtcp_by_address["198.51.100.1"] == 2
     assert table.foreign_datagrams == 1
     assert c.last_activity == 1.0
+
+
+class _SlowTransport:
+    """A TCP transport whose peer does not read: the write buffer is always full."""
+
+    def __init__(self) -> None:
+        self.written = 0
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_write_buffer_size(self) -> int:
+        return 10 * 1024 * 1024
+
+    def write(self, data: bytes) -> None:
+        self.written += len(data)
+
+
+def test_tcp_sender_drops_frames_for_a_client_that_does_not_read() -> None:
+    from truenprobe.camera.sinks import TcpSender
+
+    clip = load_clips(None, 15)["video1"]
+    transport = _SlowTransport()
+    sender = TcpSender(clip, "c", transport, 0)  # type: ignore[arg-type]
+    for index, frame in enumerate(clip.frames[:20]):
+        sender.send_frame(frame, index * 6000, 0.0)
+    assert transport.written == 0  # nothing more is queued for it...
+    assert sender.dropped_frames > 0
+    assert sender.waiting_for_keyframe  # ...and it restarts at a keyframe once it reads

@@ -85,6 +85,10 @@ class RtspService:
                 if request.method in ("ANNOUNCE", "RECORD", "REDIRECT"):
                     raise Refusal(405, f"{request.method} is not allowed on a camera")
                 raise Refusal(501, f"{request.method} is not implemented")
+            required = request.headers.get("Require")
+            if required is not None:  # RFC 2326 §12.32: no feature extensions are offered
+                response = Response(551, Headers.of(Unsupported=required))
+                return self._finish(response, cseq, request, conn)
             if self.gate is not None and request.method != "OPTIONS":
                 challenge = self.gate.challenge_for(request)
                 if challenge is not None:
