@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,14 @@ def test_credentials_are_never_logged() -> None:
     assert b"DESCRIBE" in err  # --verbose logs requests...
     assert secret.encode() not in out + err  # ...never credentials
     assert secret not in cam.output
+
+
+def test_unusable_media_dir_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    missing = cli("camera", "--rtsp-port", "0", *FREE, "--media-dir", str(tmp_path / "none"))
+    assert missing.returncode == 2
+    assert "cannot read clip video1.h264" in missing.stderr
+    (tmp_path / "video1.h264").write_bytes(b"not h264")
+    broken = cli("camera", "--rtsp-port", "0", *FREE, "--media-dir", str(tmp_path))
+    assert broken.returncode == 2
+    assert "video1: no SPS and PPS" in broken.stderr
+    assert len(broken.stderr.strip().splitlines()) == 1

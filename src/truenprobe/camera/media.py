@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from truenprobe.camera.catalog import FEED_AUDIO1, FEED_METADATA, FEED_VIDEO1, FEED_VIDEO1S
+from truenprobe.errors import InputFileError
 from truenprobe.rtp.h264 import (
     CLOCK_RATE,
     DEFAULT_PAYLOAD_SIZE,
@@ -49,8 +50,8 @@ METADATA_XML = (
 )
 
 
-class MediaError(Exception):
-    """A clip that cannot be served."""
+class MediaError(InputFileError):
+    """A clip that cannot be served (the CLI shows it as one line, exit 2)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,16 +140,22 @@ def load_clips(
     media_dir: Path | None, frame_rate: int, max_payload: int = DEFAULT_PAYLOAD_SIZE
 ) -> dict[str, Clip]:
     """The four feeds' clips: video1.h264, video1s.h264, audio1.ulaw and the metadata."""
-    return {
-        FEED_VIDEO1: h264_clip(
-            FEED_VIDEO1, _read(media_dir, "video1.h264"), frame_rate, max_payload
-        ),
-        FEED_VIDEO1S: h264_clip(
-            FEED_VIDEO1S, _read(media_dir, "video1s.h264"), frame_rate, max_payload
-        ),
-        FEED_AUDIO1: pcmu_clip(FEED_AUDIO1, _read(media_dir, "audio1.ulaw")),
-        FEED_METADATA: metadata_clip(max_payload),
-    }
+    where = media_dir or Path("truenprobe/media")
+    try:
+        return {
+            FEED_VIDEO1: h264_clip(
+                FEED_VIDEO1, _read(media_dir, "video1.h264"), frame_rate, max_payload
+            ),
+            FEED_VIDEO1S: h264_clip(
+                FEED_VIDEO1S, _read(media_dir, "video1s.h264"), frame_rate, max_payload
+            ),
+            FEED_AUDIO1: pcmu_clip(FEED_AUDIO1, _read(media_dir, "audio1.ulaw")),
+            FEED_METADATA: metadata_clip(max_payload),
+        }
+    except MediaError as exc:
+        if str(exc).startswith("cannot read"):
+            raise
+        raise MediaError(f"clip in {where}: {exc}") from None
 
 
 class FrameSink(Protocol):

@@ -18,14 +18,14 @@ from types import TracebackType
 from typing import Any
 
 from truenprobe.camera.base_port import BaseConnection
-from truenprobe.camera.config import AUDIO_PORT_OFFSET, CameraConfig
+from truenprobe.camera.config import CameraConfig
 from truenprobe.camera.connections import ConnectionPool
 from truenprobe.camera.http import HttpConnection, status_page
 from truenprobe.camera.media import load_clips, start_feeds
 from truenprobe.camera.ports import bind_rtsp_and_server_ports, bind_tcp
 from truenprobe.camera.rtsp_conn import RtspConnection
 from truenprobe.camera.rtsp_service import RtspService
-from truenprobe.camera.session import Session
+from truenprobe.camera.session import Session, State
 from truenprobe.camera.transports import UdpPair
 from truenprobe.plan.model import Media, Stream
 
@@ -195,8 +195,8 @@ class EmulatedCamera:
         feeds = start_feeds(clips.values(), loop)
         service = RtspService(cfg, clips, feeds, video, audio, multicast, loop.time)
         self.service = service
-        for sock in (udp[1], udp[3], udp[0], udp[2]):
-            loop.add_reader(sock.fileno(), self._read_udp, sock)
+        for sock, is_rtcp in ((udp[0], False), (udp[1], True), (udp[2], False), (udp[3], True)):
+            loop.add_reader(sock.fileno(), self._read_udp, sock, is_rtcp)
         rtsp_pool, http_pool, base_pool = (ConnectionPool(cfg.max_connections) for _ in range(3))
         self._pools += [rtsp_pool, http_pool, base_pool]
         self._servers.append(
@@ -229,13 +229,9 @@ class EmulatedCamera:
             )
         return sock
 
-    def _read_udp(self, sock: socket.socket) -> None:
+    def _read_udp(self, sock: socket.socket, is_rtcp: bool) -> None:
         """Drain a server port; RTCP on an RTCP port is credited to its session."""
         service = self.service
-        is_rtcp = sock.getsockname()[1] in (
-            self.server_ports[1],
-            self.server_ports[1] + AUDIO_PORT_OFFSET,
-        )
         for _ in range(64):
             try:
                 data, source = sock.recvfrom(65536)
@@ -261,7 +257,7 @@ class EmulatedCamera:
         senders = [
             t.sender
             for s in service.sessions
-            if s.state.value == "playing"
+            if s.state is State.PLAYING
             for t in s.tracks.values()
             if t.sender is not None
         ]
