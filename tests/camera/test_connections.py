@@ -105,6 +105,8 @@ async def test_http_status_page(cam: EmulatedCamera) -> None:
     assert page.startswith(b"HTTP/1.1 200 OK\r\n")
     assert cam.url("video1+audio1").encode() in page
     assert b"Active sessions (0)" in page
+    assert b"<th>multicast /video1</th><td>video 64704, metadata 64904</td>" in page
+    assert f"TCP {cam.rtsp_port}".encode() in page
     post = await _http(cam.http_port, b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
     assert post.startswith(b"HTTP/1.1 405")
     assert b"Allow: GET, HEAD" in post

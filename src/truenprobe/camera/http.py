@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from truenprobe.camera.connections import ConnectionPool
 
 MAX_HEAD = 8 * 1024
 
-PageSource = Callable[[], str]
+PageSource = Callable[[str], str]  # the page for the address the client reached
 
 
 def _response(status: str, body: bytes, content_type: str, extra: str = "") -> bytes:
@@ -26,8 +26,17 @@ def _response(status: str, body: bytes, content_type: str, extra: str = "") -> b
     return head.encode() + body
 
 
-def status_page(model: str, urls: list[str], sessions: list[tuple[str, str, str, str]]) -> str:
-    """HTML listing what is served and who is playing (session, stream, client, state)."""
+def status_page(
+    model: str,
+    urls: list[str],
+    sessions: list[tuple[str, str, str, str]],
+    ports: Sequence[tuple[str, str]] = (),
+) -> str:
+    """HTML listing what is served, on which ports, and who is playing
+    (session, stream, client, state)."""
+    port_rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in ports
+    )
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in sessions
     )
@@ -37,8 +46,10 @@ def status_page(model: str, urls: list[str], sessions: list[tuple[str, str, str,
         f"</head><body><h1>{html.escape(model)}</h1>"
         "<p>An emulated Truen camera for reachability tests (truenprobe).</p>"
         f"<h2>Served URLs</h2><ul>{links}</ul>"
+        f"<h2>Ports</h2><table>{port_rows}</table>"
         f"<h2>Active sessions ({len(sessions)})</h2>"
-        "<table><tr><th>session</th><th>stream</th><th>client</th><th>state</th></tr>"
+        "<table border='1' cellpadding='4'>"
+        "<tr><th>session</th><th>stream</th><th>client</th><th>state</th></tr>"
         f"{rows}</table></body></html>"
     )
 
@@ -94,7 +105,8 @@ class HttpConnection(asyncio.Protocol):
         elif parts[1].split("?")[0] != "/":
             self._send(_response("404 Not Found", b"not found\n", "text/plain"))
         else:
-            body = self.page().encode()
+            local = self.transport.get_extra_info("sockname") if self.transport else None
+            body = self.page(local[0] if local else "127.0.0.1").encode()
             reply = _response("200 OK", body, "text/html; charset=utf-8")
             if parts[0] == "HEAD":
                 reply = reply[: len(reply) - len(body)]

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from truenprobe.camera.base_port import BaseConnection
-from truenprobe.camera.config import CameraConfig
+from truenprobe.camera.config import AUDIO_PORT_OFFSET, CameraConfig
 from truenprobe.camera.connections import ConnectionPool
 from truenprobe.camera.http import HttpConnection, status_page
 from truenprobe.camera.media import load_clips, start_feeds
@@ -297,9 +297,31 @@ class EmulatedCamera:
         await asyncio.Event().wait()
 
     # -- the status page -----------------------------------------------------------
-    def _page(self) -> str:
+    def _page(self, reached: str) -> str:
+        """The status page, with URLs on the address the browser reached."""
         service = self._require_service()
         rows = [
             (s.session_id, s.stream.value, s.client_ip, s.state.value) for s in service.sessions
         ]
-        return status_page(self.config.model, self.urls, rows)
+        host = f"[{reached}]" if ":" in reached else reached
+        urls = [self.url(stream, host=host) for stream in Stream]
+        return status_page(self.config.model, urls, rows, self.port_facts())
+
+    def port_facts(self) -> list[tuple[str, str]]:
+        """The ports an installer has to forward, as (what, where) pairs."""
+        rtp, rtcp = self.server_ports
+        facts = [
+            ("HTTP", f"TCP {self.http_port}"),
+            ("base port", f"TCP {self.base_port}"),
+            ("RTSP", f"TCP {self.rtsp_port}"),
+            (
+                "UDP unicast from",
+                f"video {rtp}-{rtcp}, audio {rtp + AUDIO_PORT_OFFSET}-{rtcp + AUDIO_PORT_OFFSET}",
+            ),
+            ("multicast group", f"{self.multicast_group} (ttl {self.config.multicast_ttl})"),
+        ]
+        service = self._require_service()
+        for stream in Stream:
+            ports = ", ".join(f"{t.media.value} {t.multicast_port}" for t in service.tracks(stream))
+            facts.append((f"multicast {stream.path}", ports))
+        return facts
