@@ -8,6 +8,7 @@ import sys
 import typer
 
 from truenprobe import __version__
+from truenprobe.cli.camera import camera_command
 from truenprobe.cli.plan import plan_command
 from truenprobe.errors import EXIT_USAGE, TruenprobeError
 
@@ -36,6 +37,7 @@ def _root(
 
 
 app.command("plan")(plan_command)
+app.command("camera")(camera_command)
 
 
 def _fail(message: str, code: int) -> None:
