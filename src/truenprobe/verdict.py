@@ -568,7 +568,7 @@ def _rtsp_stop(ctx: _Context) -> tuple[Status, str] | None:
 def _rtsp_refusal(reply: RtspReply) -> tuple[Status, str]:
     said = f"{reply.status} {reply.reason or ''}".strip()
     if reply.status is None:
-        return Status.SKIPPED, f"the RTSP session failed at {reply.method}: {reply.error}"
+        return Status.SKIPPED, f"the RTSP session stopped at {reply.method} ({reply.error})"
     if reply.status == 401:
         if reply.authenticated:
             return Status.SKIPPED, f"the camera rejected the credentials ({said} to {reply.method})"

@@ -141,7 +141,9 @@ class StreamSession:
         except RTSPConnectionError as exc:
             why = str(exc.args[0]) if exc.args else "cannot connect"
             conn.replies.append(
-                RtspReply("DESCRIBE", self.url, None, at_ms=env.clock.ms(), error=why)
+                RtspReply(
+                    "DESCRIBE", self.url, None, at_ms=env.clock.ms(), error=f"cannot connect: {why}"
+                )
             )
             return SessionOutcome(stop=f"cannot connect to RTSP port {self.port}: {why}")
 
