@@ -426,7 +426,8 @@ def _udp_missing(
         )
     # The other ports of the same forward did receive: the forward is too narrow.
     if forward is not None:
-        siblings = sorted(p for p in arrived if p in forward.ports)
+        received = {a.port for a in ctx.arrivals if a.belongs and a.port in forward.ports}
+        siblings = sorted(p for p in received - set(ctx.sent_from) if p not in missing)
         if siblings:
             what += (
                 f"; {_ranges_text(siblings)} did receive, so the forward covers only part of "
