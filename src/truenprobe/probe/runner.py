@@ -56,6 +56,8 @@ class Progress:
 
     waiting: dict[str, str] = field(default_factory=dict)
     clock: Clock = field(default_factory=Clock)
+    # Set once --listen-only listens: a sender started after it loses nothing.
+    listening: asyncio.Event = field(default_factory=asyncio.Event)
 
     def line(self) -> str:
         parts = list(self.waiting.values())
@@ -115,7 +117,7 @@ async def probe(
     bound = overall_bound(plan, request)
     try:
         async with asyncio.timeout(bound + TEARDOWN_GRACE_S):
-            await _run_all(plan, request, env, bound)
+            await _run_all(plan, request, env, bound, progress.listening)
     except TimeoutError:
         notes.append(f"the check hit its overall bound of {bound:g} s; later stages did not run")
     finally:
@@ -137,13 +139,15 @@ async def probe(
     )
 
 
-async def _run_all(plan: Plan, request: CheckRequest, env: ProbeEnv, bound: float) -> None:
+async def _run_all(
+    plan: Plan, request: CheckRequest, env: ProbeEnv, bound: float, listening: asyncio.Event
+) -> None:
     async with asyncio.TaskGroup() as group:
         for flow in plan.flows:
             if flow.protocol == "tcp" and flow.role in (Role.HTTP, Role.BASE, Role.RTSP):
                 group.create_task(_tcp_check(env, flow))
         if request.listen_only_s is not None:
-            group.create_task(_listen_only(plan, request, env))
+            group.create_task(_listen_only(plan, request, env, listening))
         elif plan.scenario.protocol is Protocol.RTSP:
             group.create_task(_stream_session(plan, request, env))
         else:
@@ -343,7 +347,9 @@ def _generator_limitation(plan: Plan, stop: str) -> str:
 # --- --listen-only ------------------------------------------------------------------------
 
 
-async def _listen_only(plan: Plan, request: CheckRequest, env: ProbeEnv) -> None:
+async def _listen_only(
+    plan: Plan, request: CheckRequest, env: ProbeEnv, listening: asyncio.Event
+) -> None:
     seconds = request.listen_only_s or 0.0
     env.expect.session_less = True
     watched: list[int] = []
@@ -370,6 +376,7 @@ async def _listen_only(plan: Plan, request: CheckRequest, env: ProbeEnv) -> None
             if (await env.listeners.listen(port)).ok:
                 watched.append(port)
     env.progress["listen"] = f"listening on {len(watched)} UDP port(s) for {seconds:g} s"
+    listening.set()
 
     def everything_heard() -> bool:
         heard = {a.port for a in env.book.udp_arrivals(env.expect) if a.belongs}
