@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from support.tools import require_netns
+from tests.support.tools import require_netns
 
 CAMERA_IP = "192.0.2.1"
 CLIENT_IP = "192.0.2.2"

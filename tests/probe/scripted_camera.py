@@ -240,14 +240,30 @@ class _Session:
         self.reply(cseq, 200, "OK", {"Transport": answer, "Session": "5150;timeout=60"})
 
     def udp_pair(self, base: int) -> tuple[socket.socket, socket.socket]:
-        socks = []
-        for offset in range(2):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.bind((self.camera.host, base + offset if base else 0))
-            sock.setblocking(False)
-            self.camera._sockets.append(sock)
-            socks.append(sock)
-        return socks[0], socks[1]
+        """Two consecutive ports (R, R+1), at ``base`` or wherever the system has them free."""
+        for _ in range(100):
+            first = base
+            if not first:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                    probe.bind((self.camera.host, 0))
+                    first = probe.getsockname()[1] & ~1
+            socks: list[socket.socket] = []
+            try:
+                for offset in range(2):
+                    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    socks.append(sock)
+                    sock.bind((self.camera.host, first + offset))
+            except OSError:
+                for sock in socks:
+                    sock.close()
+                if base:
+                    raise
+                continue
+            for sock in socks:
+                sock.setblocking(False)
+                self.camera._sockets.append(sock)
+            return socks[0], socks[1]
+        raise OSError("no two consecutive free UDP ports")
 
     async def count_rtcp(self, sock: socket.socket) -> None:
         loop = asyncio.get_running_loop()

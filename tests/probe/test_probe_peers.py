@@ -10,10 +10,10 @@ import json
 import sys
 
 import pytest
-from netns import Pair, namespace_pair
-from peers.gst import gst_rtsp_server
-from probe_helpers import by_flow, check, free_rtsp_port, plan_of
 
+from tests.probe.netns import Pair, namespace_pair
+from tests.probe.peers.gst import gst_rtsp_server
+from tests.probe.probe_helpers import by_flow, check, free_rtsp_port, plan_of
 from truenprobe.report.model import Status, Verdict
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]

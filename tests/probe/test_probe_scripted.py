@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
-from probe_helpers import CAMERA_HOST, by_flow, check, free_rtsp_port, plan_of
-from scripted_camera import Script, scripted_camera
 
+from tests.probe.probe_helpers import CAMERA_HOST, by_flow, check, free_rtsp_port, plan_of
+from tests.probe.scripted_camera import Script, scripted_camera
 from truenprobe.observations import RtspReply, UdpSent
 from truenprobe.report.model import Status, Verdict
 

@@ -8,8 +8,8 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from probe_helpers import by_flow, check, plan_of
 
+from tests.probe.probe_helpers import by_flow, check, plan_of
 from truenprobe.observations import TcpOutcome
 from truenprobe.plan.model import PortRange
 from truenprobe.probe.runner import CheckRequest, Progress, probe

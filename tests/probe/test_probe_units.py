@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from probe_helpers import plan_of
 
+from tests.probe.probe_helpers import plan_of
 from truenprobe.errors import ScenarioError
 from truenprobe.plan.model import Media, PortRange
 from truenprobe.probe.datagrams import ArrivalBook, Expectations, InterleavedBook, classify
@@ -153,7 +153,8 @@ def test_parse_transport() -> None:
     assert m.ports == PortRange(64704, 64705)
     i = parse_transport("RTP/AVP/TCP;unicast;interleaved=2-3")
     assert i.interleaved == (2, 3)
-    assert parse_transport("RTP/AVP;unicast;client_port=x-y").client_ports is None
+    with pytest.raises(ValueError, match="client_port"):
+        parse_transport("RTP/AVP;unicast;client_port=x-y")
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from truenprobe.observations import RtspReply
 from truenprobe.plan.model import Media, PortRange
 from truenprobe.probe.datagrams import InterleavedBook
 from truenprobe.probe.waiting import Clock, Pulse
+from truenprobe.rtsp import TransportError
+from truenprobe.rtsp import parse_transport as codec_parse_transport
 
 # aiortsp logs every request at INFO/DEBUG and errors at ERROR; the report says it better.
 _quiet = logging.getLogger("truenprobe.aiortsp")
@@ -52,44 +55,42 @@ class TransportAnswer:
     source: str | None = None
 
 
-def _port_range(value: str | None) -> PortRange | None:
-    if not value:
+def _range(pair: tuple[int, int] | None) -> PortRange | None:
+    if pair is None:
         return None
     try:
-        first, _, last = value.partition("-")
-        return PortRange(int(first), int(last or first))
+        return PortRange(pair[0], pair[1])
     except ValueError:
         return None
 
 
 def parse_transport(header: str) -> TransportAnswer:
-    """Parse one Transport header (the first, if the camera lists several)."""
-    first = header.split(",")[0]
-    fields = {k.lower(): v for k, v in RTPTransport.parse_transport_fields(first).items()}
-    interleaved = None
-    if fields.get("interleaved"):
-        try:
-            a, _, b = (fields["interleaved"] or "").partition("-")
-            interleaved = (int(a), int(b) if b else int(a) + 1)
-        except ValueError:
-            interleaved = None
-    ssrc = None
-    if fields.get("ssrc"):
-        try:
-            ssrc = int((fields["ssrc"] or "").split("/")[0], 16) & 0xFFFFFFFF
-        except ValueError:
-            ssrc = None
+    """The camera's answer (the first transport, if it lists several), via the RTSP codec.
+
+    Raises ``TransportError`` (a ValueError) when the header cannot be understood.
+    """
+    spec = codec_parse_transport(header)
     return TransportAnswer(
         raw=header,
-        multicast="multicast" in fields,
-        client_ports=_port_range(fields.get("client_port")),
-        server_ports=_port_range(fields.get("server_port")),
-        destination=fields.get("destination"),
-        ports=_port_range(fields.get("port")),
-        interleaved=interleaved,
-        ssrc=ssrc,
-        source=fields.get("source"),
+        multicast=spec.multicast,
+        client_ports=_range(spec.client_port),
+        server_ports=_range(spec.server_port),
+        destination=spec.destination,
+        ports=_range(spec.port),
+        interleaved=spec.interleaved,
+        ssrc=spec.ssrc,
+        source=spec.source,
     )
+
+
+def _answer(headers: dict[str, Any]) -> TransportAnswer:
+    transport = headers.get("transport")
+    if not isinstance(transport, str):
+        raise RTSPError("the SETUP answer has no Transport header")
+    try:
+        return parse_transport(transport)
+    except TransportError as exc:
+        raise RTSPError(f"the SETUP answer's Transport header is not understood: {exc}") from None
 
 
 class ProbeConnection(RTSPConnection):  # type: ignore[misc]
@@ -216,7 +217,10 @@ def _record(
         )
     headers = reply.headers or {}
     transport = headers.get("transport")
-    answer = parse_transport(transport) if isinstance(transport, str) else None
+    answer = None
+    if isinstance(transport, str):
+        with contextlib.suppress(TransportError):
+            answer = parse_transport(transport)
     session = headers.get("session")
     return RtspReply(
         method,
@@ -260,10 +264,7 @@ class PlannedPortsTransport(UDPTransport):  # type: ignore[misc]
         headers["Transport"] = f"RTP/AVP;unicast;client_port={self.rtp_port}-{self.rtcp_port}"
 
     def on_transport_response(self, headers: dict[str, Any]) -> None:
-        transport = headers.get("transport")
-        if not isinstance(transport, str):
-            raise RTSPError("SETUP answer without a Transport header")
-        self.answer = parse_transport(transport)
+        self.answer = _answer(headers)
 
     async def warmup(self) -> None:
         """No NAT warm-up packets and no aiortsp timeout loop (see the module docstring)."""
@@ -308,10 +309,7 @@ class InterleavedTransport(TCPTransport):  # type: ignore[misc]
         self.pulse.fire()
 
     def on_transport_response(self, headers: dict[str, Any]) -> None:
-        transport = headers.get("transport")
-        if not isinstance(transport, str):
-            raise RTSPError("SETUP answer without a Transport header")
-        self.answer = parse_transport(transport)
+        self.answer = _answer(headers)
         granted = self.answer.interleaved
         if granted is not None and granted != (self.rtp_idx, self.rtcp_idx):
             # The camera picked other channels: listen where it will actually send.

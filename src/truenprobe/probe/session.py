@@ -37,6 +37,7 @@ from truenprobe.rtp.packet import (
     build_receiver_report,
     build_sdes_cname,
 )
+from truenprobe.rtsp import parse_parameters
 
 FEEDBACK_PARAMETER = "x-truen-rtcp-received"
 SDP_MEDIA = {Media.VIDEO: "video", Media.AUDIO: "audio", Media.METADATA: "application"}
@@ -456,18 +457,11 @@ def _stop_text(method: str, conn: ProbeConnection) -> str | None:
 
 
 def _parameter(reply: RTSPResponse, name: str) -> int | None:
+    values = {k.lower(): v for k, v in parse_parameters(reply.data).items()}
     try:
-        body = reply.content
-    except UnicodeDecodeError:
+        return int(values[name])
+    except (KeyError, ValueError):
         return None
-    for line in body.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip().lower() == name:
-            try:
-                return int(value.strip())
-            except ValueError:
-                return None
-    return None
 
 
 def _receiver_report(camera_ssrc: int | None) -> bytes:

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from truenprobe.observations import TcpAttempt, TcpOutcome
 from truenprobe.probe.waiting import Clock
+from truenprobe.rtsp import Headers, Request
 
 GREETING_BYTES = 1024  # enough for a status line; a flooding server cannot make us read more
 UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
@@ -30,11 +31,9 @@ def greeting_request(greeting: Greeting, host: str, port: int) -> bytes:
             f"GET / HTTP/1.0\r\nHost: {shown}:{port}\r\nUser-Agent: truenprobe\r\n"
             "Connection: close\r\n\r\n"
         )
-    else:
-        text = (
-            f"OPTIONS rtsp://{shown}:{port}/ RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: truenprobe\r\n\r\n"
-        )
-    return text.encode()
+        return text.encode()
+    headers = Headers.of(CSeq=1, User_Agent="truenprobe")
+    return Request("OPTIONS", f"rtsp://{shown}:{port}/", headers).to_bytes()
 
 
 def first_line(data: bytes) -> str:

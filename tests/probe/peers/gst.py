@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from support.tools import require_python_module
+from tests.support.tools import require_python_module
 
 SCRIPT = Path(__file__).with_name("gst_rtsp_server.py")
 PYTHON = "/usr/bin/python3"  # Debian's: gi is not importable from the venv (NOTES.md)
