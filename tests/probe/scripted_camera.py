@@ -57,6 +57,8 @@ class ScriptedCamera:
     requests: list[str] = field(default_factory=list)
     teardowns: int = 0
     rtcp_received: int = 0
+    played: asyncio.Event = field(default_factory=asyncio.Event)
+    torn_down: asyncio.Event = field(default_factory=asyncio.Event)
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _sockets: list[socket.socket] = field(default_factory=list)
@@ -192,6 +194,7 @@ class _Session:
                 self.reply(cseq, s.play_status, "Error", session)
             else:
                 self.reply(cseq, 200, "OK", session)
+                self.camera.played.set()
                 if s.send_media:
                     for name, track in self.tracks.items():
                         self.senders.append(asyncio.ensure_future(self.stream(name, track)))
@@ -205,6 +208,7 @@ class _Session:
                 self.reply(cseq, 200, "OK", {**session, "Content-Type": "text/parameters"}, text)
         elif method == "TEARDOWN":
             self.camera.teardowns += 1
+            self.camera.torn_down.set()
             self.stop()
             self.reply(cseq, 200, "OK", session)
         else:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import socket
+import sys
 
 import pytest
 
@@ -138,8 +141,9 @@ async def test_ssrc_learned_when_the_camera_does_not_announce_it() -> None:
 
 async def test_camera_that_accepts_but_sends_nothing() -> None:
     port, client_port = free_rtsp_port(), free_rtsp_port()
-    async with scripted_camera(CAMERA_HOST, Script(send_media=False), port):
+    async with scripted_camera(CAMERA_HOST, Script(send_media=False), port) as cam:
         report, _ = await check(vlc_plan(port, client_port, client_side="private"), stage_s=0.8)
+    assert cam.teardowns == 1
     r = by_flow(report)["rtp-video"]
     assert r.status is Status.FAIL
     assert f"client-side IP sharer: forward UDP {client_port}–{client_port + 1}" in (
@@ -193,3 +197,44 @@ async def test_local_port_in_use() -> None:
     assert r.status is Status.SKIPPED
     assert f"port {client_port} is in use by another program" in (r.diagnosis or "")
     assert "SETUP" not in cam.requests  # never asked the camera to stream at a busy port
+
+
+@pytest.mark.timeout(60)
+async def test_ctrl_c_still_tears_the_session_down() -> None:
+    """SIGINT while the check waits for media: TEARDOWN goes out, exit 130, no traceback."""
+    port, client_port = free_rtsp_port(), free_rtsp_port()
+    script = Script(send_sender_report=False)  # the check keeps waiting for RTCP
+    async with scripted_camera(CAMERA_HOST, script, port) as cam:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "truenprobe",
+            "check",
+            CAMERA_HOST,
+            "--client",
+            "vlc",
+            "--transport",
+            "udp",
+            "--rtsp-port",
+            str(port),
+            "--client-port",
+            str(client_port),
+            "--timeout",
+            "30",
+            "--format",
+            "json",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await asyncio.wait_for(cam.played.wait(), 20)
+            proc.send_signal(signal.SIGINT)
+            await asyncio.wait_for(cam.torn_down.wait(), 10)
+            _out, err = await asyncio.wait_for(proc.communicate(), 20)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert cam.teardowns == 1
+    assert proc.returncode == 130
+    assert "Traceback" not in err.decode()
