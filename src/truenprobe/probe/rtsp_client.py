@@ -28,7 +28,7 @@ from aiortsp.transport.udp import UDPTransport
 from truenprobe.observations import RtspReply
 from truenprobe.plan.model import Media, PortRange
 from truenprobe.probe.datagrams import InterleavedBook
-from truenprobe.probe.waiting import Clock, Pulse
+from truenprobe.probe.waiting import Clock, Pulse, raise_if_cancelling
 from truenprobe.rtsp import TransportError
 from truenprobe.rtsp import parse_transport as codec_parse_transport
 
@@ -182,6 +182,7 @@ class ProbeConnection(RTSPConnection):  # type: ignore[misc]
             reply = exc.response
         except RTSPError as exc:
             error = self.protocol_error or _error_text(exc, self.default_timeout)
+        raise_if_cancelling()
         at_ms = round(self.clock.ms(), 1)
         authenticated = "Authorization" in sent
         self.replies.append(_record(method, url, reply, error, authenticated, media, at_ms))

@@ -57,3 +57,16 @@ def deadline_in(seconds: float) -> float:
 
 def remaining(deadline: float) -> float:
     return max(0.0, deadline - asyncio.get_running_loop().time())
+
+
+def raise_if_cancelling() -> None:
+    """Re-raise a cancellation that an inner ``asyncio.wait_for`` swallowed.
+
+    Python 3.11's wait_for returns the inner result when the outer task is cancelled
+    just as that result arrives (fixed in 3.12), dropping the cancellation: Ctrl-C
+    would then be ignored until the next stage's bound. aiortsp awaits every answer
+    that way, so its callers check here.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
