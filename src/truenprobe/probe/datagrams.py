@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from truenprobe.observations import InterleavedArrival, UdpArrival
 from truenprobe.plan.model import Media, PortRange
@@ -105,6 +106,18 @@ class _Tally:
         if d.sequence is not None:
             self.sequence.add(d.sequence)
 
+    def counts(self) -> dict[str, Any]:
+        """The fields UdpArrival and InterleavedArrival share."""
+        return {
+            "packets": self.packets,
+            "bytes": self.bytes,
+            "first_ms": _round(self.first_ms),
+            "last_ms": _round(self.last_ms),
+            "payload_type": self.payload_type,
+            "sequence_gaps": self.sequence.gaps,
+            "sender_reports": self.sender_reports,
+        }
+
 
 # (local port, source address, source port, kind, ssrc, multicast group)
 UdpKey = tuple[int, str, int, str, int | None, str | None]
@@ -198,16 +211,10 @@ class ArrivalBook:
                     source=source,
                     source_port=source_port,
                     kind=kind,
-                    packets=tally.packets,
-                    bytes=tally.bytes,
-                    first_ms=_round(tally.first_ms),
-                    last_ms=_round(tally.last_ms),
                     group=group,
                     ssrc=ssrc,
-                    payload_type=tally.payload_type,
-                    sequence_gaps=tally.sequence.gaps,
-                    sender_reports=tally.sender_reports,
                     belongs=verdict.belongs,
+                    **tally.counts(),
                     note=verdict.note,
                 )
             )
@@ -333,15 +340,9 @@ class InterleavedBook:
                     port=self.port,
                     channel=channel,
                     kind=kind,
-                    packets=tally.packets,
-                    bytes=tally.bytes,
-                    first_ms=_round(tally.first_ms),
-                    last_ms=_round(tally.last_ms),
                     ssrc=ssrc,
-                    payload_type=tally.payload_type,
-                    sequence_gaps=tally.sequence.gaps,
-                    sender_reports=tally.sender_reports,
                     belongs=belongs,
+                    **tally.counts(),
                     media=media,
                     note=note,
                 )
