@@ -16,14 +16,15 @@ import contextlib
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import asyncio_dgram
-import asyncio_dgram.aio
+from typing import TYPE_CHECKING
 
 from truenprobe.observations import ListenAttempt, MulticastJoin, UdpSent
 from truenprobe.probe.datagrams import ArrivalBook, Datagram
 from truenprobe.probe.local import bind_error_text
 from truenprobe.probe.waiting import Clock
+
+if TYPE_CHECKING:  # loaded when a port is first bound: a TCP-only check never needs it
+    import asyncio_dgram.aio
 
 ArrivalHook = Callable[[int, Datagram], None]
 
@@ -101,6 +102,9 @@ class Listeners:
         return attempt
 
     async def _start(self, sock: socket.socket, port: int, group: str | None) -> None:
+        import asyncio_dgram
+        import asyncio_dgram.aio
+
         sock.setblocking(False)
         stream = await asyncio_dgram.from_socket(sock)
         if not isinstance(stream, asyncio_dgram.aio.DatagramServer):  # pragma: no cover - unbound
@@ -115,6 +119,8 @@ class Listeners:
     # --- receiving -----------------------------------------------------------------
 
     async def _pump(self, entry: _Socket) -> None:
+        import asyncio_dgram
+
         while True:
             try:
                 data, addr = await entry.stream.recv()
@@ -134,6 +140,8 @@ class Listeners:
         self, source_port: int, data: bytes, destination: tuple[str, int], kind: str
     ) -> bool:
         """Send from one of our listening ports (as the real client would); record it."""
+        import asyncio_dgram
+
         entry = self._sockets.get((source_port, None))
         if entry is None:
             return False

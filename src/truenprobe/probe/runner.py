@@ -26,9 +26,9 @@ from truenprobe.observations import (
 from truenprobe.plan.model import Flow, Host, Media, Plan, PortRange, Protocol, Role, Transport
 from truenprobe.plan.words import ROUTER_NAME, host_name, ports_text
 from truenprobe.probe.datagrams import ArrivalBook, Expectations
+from truenprobe.probe.env import ProbeEnv, SessionOutcome, TrackRequest
 from truenprobe.probe.listeners import Listeners
 from truenprobe.probe.local import local_address_toward, resolve_camera
-from truenprobe.probe.session import ProbeEnv, SessionOutcome, StreamSession, TrackRequest
 from truenprobe.probe.tcp import Greeting, probe_tcp
 from truenprobe.probe.waiting import Clock, Pulse, deadline_in
 
@@ -229,6 +229,8 @@ async def _stream_session(plan: Plan, request: CheckRequest, env: ProbeEnv) -> N
         if track.mode == "udp" and track.client_ports is not None:
             for port in track.client_ports:
                 await env.listeners.listen(port)
+    from truenprobe.probe.session import StreamSession  # aiortsp: only for RTSP sessions
+
     await StreamSession(env, _rtsp_url(plan, request), tracks, "rtsp").run()
 
 
@@ -276,6 +278,8 @@ async def _generate_pair(
         purpose=f"the camera's RTSP as traffic generator to UDP {ports_text(pair)}",
         flows=(flow.name,),
     )
+    from truenprobe.probe.session import StreamSession
+
     async with sessions:
         outcome = await StreamSession(
             env, _rtsp_url(plan, request), (track,), f"generator {ports_text(pair)}"
@@ -300,6 +304,8 @@ async def _generate_multicast(
         flows=(flow.name,),
         wait_sender_report=False,
     )
+    from truenprobe.probe.session import StreamSession
+
     session = StreamSession(env, _rtsp_url(plan, request), (track,), "generator multicast")
     async with sessions:
         outcome = await session.run()

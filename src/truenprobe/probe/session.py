@@ -12,17 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiortsp.rtsp.errors import RTSPConnectionError
 from aiortsp.rtsp.parser import RTSPResponse
 from aiortsp.rtsp.sdp import SDP
 
-from truenprobe.observations import CameraFeedback, Limitation, MediaRequest, Record, RtspReply
-from truenprobe.plan.model import Flow, Media, PortRange
-from truenprobe.probe.datagrams import ArrivalBook, Expectations, InterleavedBook
-from truenprobe.probe.listeners import Listeners
+from truenprobe.observations import CameraFeedback, Limitation, MediaRequest, RtspReply
+from truenprobe.plan.model import Media
+from truenprobe.probe.datagrams import InterleavedBook
+from truenprobe.probe.env import ProbeEnv, SessionOutcome, TrackRequest
 from truenprobe.probe.rtsp_client import (
     InterleavedTransport,
     MulticastTransport,
@@ -30,7 +30,7 @@ from truenprobe.probe.rtsp_client import (
     ProbeConnection,
     TransportAnswer,
 )
-from truenprobe.probe.waiting import Clock, Pulse, deadline_in
+from truenprobe.probe.waiting import deadline_in
 from truenprobe.rtp.packet import (
     ReceiverReport,
     ReportBlock,
@@ -42,37 +42,6 @@ from truenprobe.rtsp import parse_parameters
 FEEDBACK_PARAMETER = "x-truen-rtcp-received"
 SDP_MEDIA = {Media.VIDEO: "video", Media.AUDIO: "audio", Media.METADATA: "application"}
 TEARDOWN_BOUND_S = 2.0
-
-
-@dataclass(frozen=True)
-class TrackRequest:
-    """One track to SETUP, and how."""
-
-    media: Media
-    mode: str  # "udp", "multicast" or "tcp"
-    client_ports: PortRange | None = None  # udp: the plan's pair; multicast: a port to ask for
-    purpose: str | None = None
-    flows: tuple[str, ...] = ()  # planned flows this track exercises (names Limitations)
-    return_flow: Flow | None = None  # client -> camera RTCP flow to prove, if any
-    wait_sender_report: bool = True
-
-
-@dataclass
-class ProbeEnv:
-    """What every check of one probe run shares."""
-
-    camera: str  # the camera's address (IP) as the client reaches it
-    clock: Clock
-    stage_s: float  # bound of each stage (connect, each request, the media wait)
-    listeners: Listeners
-    book: ArrivalBook
-    expect: Expectations
-    pulse: Pulse
-    records: list[Record] = field(default_factory=list)
-    local_address: str | None = None
-    username: str | None = None
-    password: str | None = None
-    progress: dict[str, str] = field(default_factory=dict)  # task -> what it waits for
 
 
 @dataclass
@@ -87,14 +56,6 @@ class _Track:
     rtcp_port: int | None = None
     group: str | None = None
     channel: int | None = None  # interleaved RTP channel
-
-
-@dataclass
-class SessionOutcome:
-    """How far the session got, for callers that turn a stop into a Limitation."""
-
-    played: bool = False
-    stop: str | None = None  # why it stopped before PLAY, in words
 
 
 class StreamSession:

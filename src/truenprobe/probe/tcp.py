@@ -8,12 +8,14 @@ proves *something* answers, the first line of the reply shows it is the camera's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
+import socket
+import struct
 from enum import StrEnum
 
 from truenprobe.observations import TcpAttempt, TcpOutcome
 from truenprobe.probe.waiting import Clock
-from truenprobe.rtsp import Headers, Request
 
 GREETING_BYTES = 1024  # enough for a status line; a flooding server cannot make us read more
 UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
@@ -32,6 +34,8 @@ def greeting_request(greeting: Greeting, host: str, port: int) -> bytes:
             "Connection: close\r\n\r\n"
         )
         return text.encode()
+    from truenprobe.rtsp import Headers, Request  # the codec loads only for an RTSP port
+
     headers = Headers.of(CSeq=1, User_Agent="truenprobe")
     return Request("OPTIONS", f"rtsp://{shown}:{port}/", headers).to_bytes()
 
@@ -53,32 +57,41 @@ async def probe_tcp(
     greeting: Greeting | None = None,
     local_address: str | None = None,
 ) -> TcpAttempt:
-    started = clock.ms()
-    local = (local_address, 0) if local_address else None
+    """One connection attempt on a bare non-blocking socket (a fleet makes thousands)."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
     try:
-        async with asyncio.timeout(wait_s):
-            reader, writer = await asyncio.open_connection(address, port, local_addr=local)
-    except TimeoutError:
-        return TcpAttempt(port, TcpOutcome.TIMEOUT, detail=f"no answer to SYN within {wait_s:g} s")
-    except ConnectionRefusedError:
-        return TcpAttempt(port, TcpOutcome.REFUSED, connect_ms=round(clock.ms() - started, 1))
-    except OSError as exc:
-        outcome = TcpOutcome.UNREACHABLE if exc.errno in UNREACHABLE else TcpOutcome.ERROR
-        detail = f"errno {exc.errno}: {exc.strerror}" if exc.errno else str(exc)
-        return TcpAttempt(port, outcome, detail=detail)
-    connect_ms = round(clock.ms() - started, 1)
-    try:
+        started = clock.ms()
+        try:
+            if local_address:
+                sock.bind((local_address, 0))
+            async with asyncio.timeout(wait_s):
+                await loop.sock_connect(sock, (address, port))
+        except TimeoutError:
+            detail = f"no answer to SYN within {wait_s:g} s"
+            return TcpAttempt(port, TcpOutcome.TIMEOUT, detail=detail)
+        except ConnectionRefusedError:
+            return TcpAttempt(port, TcpOutcome.REFUSED, connect_ms=round(clock.ms() - started, 1))
+        except OSError as exc:
+            outcome = TcpOutcome.UNREACHABLE if exc.errno in UNREACHABLE else TcpOutcome.ERROR
+            detail = f"errno {exc.errno}: {exc.strerror}" if exc.errno else str(exc)
+            return TcpAttempt(port, outcome, detail=detail)
+        connect_ms = round(clock.ms() - started, 1)
         if greeting is None:
             return TcpAttempt(port, TcpOutcome.OPEN, connect_ms=connect_ms)
-        line, why = await _ask(reader, writer, greeting, address, port, wait_s)
+        line, why = await _ask(loop, sock, greeting, address, port, wait_s)
         return TcpAttempt(port, TcpOutcome.OPEN, connect_ms=connect_ms, greeting=line, detail=why)
     finally:
-        writer.transport.abort()  # no lingering FIN/RST dance; we have what we came for
+        # Close with RST: nothing lingers in TIME_WAIT on this side, which a fleet would fill.
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
 
 
 async def _ask(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
+    loop: asyncio.AbstractEventLoop,
+    sock: socket.socket,
     greeting: Greeting,
     address: str,
     port: int,
@@ -86,10 +99,10 @@ async def _ask(
 ) -> tuple[str | None, str | None]:
     data = b""
     try:
-        writer.write(greeting_request(greeting, address, port))
         async with asyncio.timeout(wait_s):
+            await loop.sock_sendall(sock, greeting_request(greeting, address, port))
             while b"\n" not in data and len(data) < GREETING_BYTES:
-                chunk = await reader.read(GREETING_BYTES - len(data))
+                chunk = await loop.sock_recv(sock, GREETING_BYTES - len(data))
                 if not chunk:
                     break
                 data += chunk

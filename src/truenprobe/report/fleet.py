@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
-
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from truenprobe.errors import EXIT_FAIL, EXIT_INCOMPLETE, EXIT_PASS, EXIT_USAGE
 from truenprobe.probe.fleet import FleetEntry
 from truenprobe.report.model import Status, Verdict
 from truenprobe.report.words import VERDICT_STYLE
+
+if TYPE_CHECKING:
+    from rich.console import Group
 
 
 def entry_dict(entry: FleetEntry) -> dict[str, Any]:
@@ -44,6 +43,10 @@ def fleet_exit_code(entries: Sequence[FleetEntry]) -> int:
 
 
 def fleet_table(entries: Sequence[FleetEntry], seconds: float) -> Group:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="truenprobe fleet check", title_justify="left")
     for col in ("name", "camera", "site", "verdict", "first problem", "s"):
         table.add_column(col, overflow="fold")

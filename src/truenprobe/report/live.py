@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 T = TypeVar("T")
 REDRAW_S = 0.1
@@ -20,6 +20,8 @@ REDRAW_S = 0.1
 async def with_status(work: Awaitable[T], describe: Callable[[], str], enabled: bool) -> T:
     if not enabled:
         return await work
+    from rich.console import Console
+
     console = Console(stderr=True)
     task = asyncio.ensure_future(work)
     with console.status(describe(), spinner="dots") as status:
@@ -35,6 +37,15 @@ class FleetBar:
     def __init__(self, total: int, enabled: bool) -> None:
         self._progress: Progress | None = None
         if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self._progress = Progress(
                 TextColumn("checking cameras"),
                 BarColumn(),
