@@ -238,3 +238,46 @@ async def test_ctrl_c_still_tears_the_session_down() -> None:
     assert cam.teardowns == 1
     assert proc.returncode == 130
     assert "Traceback" not in err.decode()
+
+
+def _udp_free(*ports: int) -> bool:
+    held = []
+    try:
+        for port in ports:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            held.append(sock)
+            sock.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        for sock in held:
+            sock.close()
+
+
+async def test_vsnm_range_through_the_cameras_rtsp() -> None:
+    """Truen's protocol cannot be triggered: the camera's RTSP sends into the SDK's pair."""
+    if not _udp_free(4333, 4334):
+        pytest.skip("the SDK's fixed ports 4333-4334 are busy on this host")
+    port = free_rtsp_port()
+    async with scripted_camera(CAMERA_HOST, Script(), port) as cam:
+        plan = plan_of(client="sdk", transport="udp", rtsp_port=port, camera_side="public")
+        report, _ = await check(plan)
+    r = by_flow(report)["vsnm-media"]
+    assert r.status is Status.PASS, r.diagnosis
+    assert sorted(r.evidence["arrived"]) == ["4333", "4334"]
+    assert "traffic generator" in r.evidence["method"]
+    assert cam.teardowns == 1
+
+
+async def test_vsnm_without_a_reachable_rtsp_port_is_skipped_with_the_way_to_test() -> None:
+    if not _udp_free(4333, 4334):
+        pytest.skip("the SDK's fixed ports 4333-4334 are busy on this host")
+    port = free_rtsp_port()  # nothing listens there
+    plan = plan_of(client="sdk", transport="udp", rtsp_port=port)
+    report, _ = await check(plan)
+    r = by_flow(report)["vsnm-media"]
+    assert r.status is Status.SKIPPED
+    assert f"camera-side IP sharer (TCP {port} to the camera)" in (r.diagnosis or "")
+    assert "--listen-only" in (r.diagnosis or "")
+    assert "truenprobe send" in (r.diagnosis or "")

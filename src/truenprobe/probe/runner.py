@@ -35,6 +35,7 @@ from truenprobe.probe.waiting import Clock, Pulse, deadline_in
 GENERATOR_SESSIONS = 8  # concurrent RTSP sessions of a --sweep (cameras limit their clients)
 TEARDOWN_GRACE_S = 2.5
 GREETINGS = {Role.HTTP: Greeting.HTTP, Role.RTSP: Greeting.RTSP}
+OWN_PORT = "own port: "  # marks a generator stop that is the camera's port choice
 
 
 @dataclass(frozen=True)
@@ -314,8 +315,9 @@ async def _generate_multicast(
     if granted and granted[0].first != flow.ports.first:
         stops.setdefault(
             flow.name,
-            f"the camera chose multicast port {granted[0].first} instead of the requested "
-            f"{flow.ports.first}, so RTSP cannot make it send to base port + 16",
+            f"{OWN_PORT}the camera's RTSP multicast goes to port {granted[0].first} whatever "
+            f"port is asked for, so it cannot stand in for Truen's protocol on base port + 16 "
+            f"({flow.ports.first})",
         )
 
 
@@ -343,6 +345,8 @@ def _generator_limitation(plan: Plan, stop: str) -> str:
             f"Truen's protocol cannot be triggered, so the prober makes the camera send over "
             f"RTSP, but {stop}: {opening}, {other_ways}"
         )
+    if stop.startswith(OWN_PORT):
+        return f"{stop.removeprefix(OWN_PORT)}; {other_ways}"
     hint = ": give --user and --password" if "401" in stop else ""
     return (
         f"the camera's RTSP server, used as a traffic generator, stopped: {stop}{hint}; "
