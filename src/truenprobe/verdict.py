@@ -325,7 +325,7 @@ def _to_client_flow(flow: Flow, ctx: _Context) -> _Outcome:
             f"not tested: this host cannot listen on UDP {first.port}: {first.error}",
         )
     if missing:
-        diagnosis, forward = _udp_missing(flow, missing, arrived, requested, ctx)
+        diagnosis, forward = _udp_missing(flow, missing, requested, ctx)
         return _Outcome(Status.FAIL, evidence, diagnosis, forward)
 
     elsewhere = _granted_elsewhere(flow, ctx)
@@ -404,7 +404,6 @@ def _local_failures(flow: Flow, ctx: _Context) -> list[ListenAttempt]:
 def _udp_missing(
     flow: Flow,
     missing: list[int],
-    arrived: set[int],
     requested: dict[int, MediaRequest],
     ctx: _Context,
 ) -> tuple[str, Forward | None]:
@@ -569,7 +568,10 @@ def _rtsp_stop(ctx: _Context) -> tuple[Status, str] | None:
 def _rtsp_refusal(reply: RtspReply) -> tuple[Status, str]:
     said = f"{reply.status} {reply.reason or ''}".strip()
     if reply.status is None:
-        return Status.SKIPPED, f"the RTSP session stopped at {reply.method} ({reply.error})"
+        error = reply.error or "no answer"
+        if error.startswith("cannot connect"):
+            return Status.SKIPPED, f"the RTSP connection failed ({error}; see rtsp-control)"
+        return Status.SKIPPED, f"the RTSP session stopped at {reply.method} ({error})"
     if reply.status == 401:
         if reply.authenticated:
             return Status.SKIPPED, f"the camera rejected the credentials ({said} to {reply.method})"

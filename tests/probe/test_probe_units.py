@@ -239,3 +239,15 @@ def test_overall_bound_grows_with_a_sweep_and_listening() -> None:
     base = overall_bound(plan, CheckRequest("x", stage_s=2))
     assert overall_bound(plan, CheckRequest("x", stage_s=2, sweep=True)) > base
     assert overall_bound(plan, CheckRequest("x", stage_s=2, listen_only_s=30)) == 32
+
+
+def test_a_flood_from_many_sources_stays_bounded() -> None:
+    from truenprobe.probe.datagrams import MAX_TALLIES
+
+    book = ArrivalBook()
+    for i in range(MAX_TALLIES + 500):
+        book.add(1.0, 554, f"198.51.{i // 250}.{i % 250}", 1000 + i, b"junk")
+    arrivals = book.udp_arrivals(Expectations(CAM))
+    assert len(arrivals) == MAX_TALLIES + 1
+    assert sum(a.packets for a in arrivals) == MAX_TALLIES + 500
+    assert not any(a.belongs for a in arrivals)

@@ -119,6 +119,8 @@ class _Tally:
         }
 
 
+MAX_TALLIES = 4096
+
 # (local port, source address, source port, kind, ssrc, multicast group)
 UdpKey = tuple[int, str, int, str, int | None, str | None]
 
@@ -185,7 +187,13 @@ class ArrivalBook:
         key = (port, source, source_port, d.kind, d.ssrc, group)
         tally = self._udp.get(key)
         if tally is None:
-            tally = self._udp[key] = _Tally()
+            if len(self._udp) >= MAX_TALLIES:
+                # A flood from ever-new sources: one bucket per port, not one per source.
+                key = (port, "*", 0, "other", None, group)
+                tally = self._udp.get(key)
+                d = Datagram("other", note="one of many sources (tallies capped)")
+            if tally is None:
+                tally = self._udp[key] = _Tally()
         tally.add(at_ms, len(data), d)
         if d.token is not None and d.token_ports is not None:
             self.announced.setdefault(d.token, {}).setdefault(d.token_ports, at_ms)
@@ -199,11 +207,10 @@ class ArrivalBook:
     ) -> list[UdpArrival]:
         """The tallies as records, judged now; ``ports`` limits them to some local ports."""
         learned = self._learned_ssrcs(expect)
+        items = [kv for kv in self._udp.items() if ports is None or kv[0][0] in ports]
         out = []
-        for key, tally in sorted(self._udp.items(), key=lambda kv: kv[1].first_ms or 0.0):
+        for key, tally in sorted(items, key=lambda kv: kv[1].first_ms or 0.0):
             port, source, source_port, kind, ssrc, group = key
-            if ports is not None and port not in ports:
-                continue
             verdict = _judge(key, tally, expect, learned)
             out.append(
                 UdpArrival(
