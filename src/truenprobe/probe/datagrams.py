@@ -306,6 +306,9 @@ class InterleavedBook:
         d = classify(data)
         key = (channel, d.kind, d.ssrc)
         tally = self._tallies.get(key)
+        if tally is None and len(self._tallies) >= MAX_TALLIES:
+            key, d = (channel, "other", None), Datagram("other", note="tallies capped")
+            tally = self._tallies.get(key)
         if tally is None:
             tally = self._tallies[key] = _Tally()
         tally.add(at_ms, len(data), d)
