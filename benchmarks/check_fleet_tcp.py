@@ -28,14 +28,15 @@ from pathlib import Path
 HTTP_PORT, BASE_PORT = 8080, 2222
 
 # Runs in its own process: the cameras must not share the prober's CPU time slices.
-CAMERAS = """
+CAMERAS = f"""
 import asyncio, resource, sys
 from truenprobe.camera import EmulatedCamera
 
 async def main(addresses):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    cameras = [EmulatedCamera(host=a, http_port=%d, base_port=%d, rtsp_port=0) for a in addresses]
+    ports = dict(http_port={HTTP_PORT}, base_port={BASE_PORT}, rtsp_port=0)
+    cameras = [EmulatedCamera(host=a, **ports) for a in addresses]
     for cam in cameras:
         await cam.start()
     print("READY", flush=True)
@@ -46,7 +47,7 @@ async def main(addresses):
             await cam.stop()
 
 asyncio.run(main(sys.argv[1:]))
-""" % (HTTP_PORT, BASE_PORT)
+"""
 
 
 def addresses(count: int) -> list[str]:
