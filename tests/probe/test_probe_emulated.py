@@ -8,16 +8,21 @@ namespaces this module creates, with `truenprobe camera` and `truenprobe check` 
 
 from __future__ import annotations
 
-import json
 import socket
-import sys
 from typing import Any
 
 import pytest
 
 from tests.camera.process import camera_process
-from tests.probe.netns import Pair, namespace_pair
-from tests.probe.probe_helpers import CAMERA_HOST, by_flow, check, free_rtsp_port, plan_of
+from tests.probe.netns import Pair, namespace_pair, results
+from tests.probe.probe_helpers import (
+    CAMERA_HOST,
+    by_flow,
+    check,
+    free_rtsp_port,
+    plan_of,
+    udp_free,
+)
 from truenprobe.camera import EmulatedCamera
 from truenprobe.report.model import Status, Verdict
 
@@ -26,21 +31,6 @@ def camera(rtsp_port: int, **options: Any) -> EmulatedCamera:
     return EmulatedCamera(
         host=CAMERA_HOST, http_port=0, base_port=0, rtsp_port=rtsp_port, **options
     )
-
-
-def udp_free(*ports: int) -> bool:
-    held = []
-    try:
-        for port in ports:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            held.append(sock)
-            sock.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        for sock in held:
-            sock.close()
 
 
 # --- each client kind, on loopback ---------------------------------------------------------
@@ -197,27 +187,6 @@ async def test_local_port_already_in_use() -> None:
 # --- between namespaces --------------------------------------------------------------------
 
 
-def prober(pair: Pair, *args: str) -> dict[str, Any]:
-    done = pair.run(
-        pair.client,
-        sys.executable,
-        "-m",
-        "truenprobe",
-        "check",
-        pair.camera_ip,
-        "--format",
-        "json",
-        *args,
-        check=False,
-    )
-    assert done.returncode in (0, 1, 3), done.stderr
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
-
-
-def results(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["flow"]: r for r in report["results"]}
-
-
 def in_camera_ns(pair: Pair) -> tuple[str, ...]:
     return ("ip", "netns", "exec", pair.camera)
 
@@ -243,8 +212,7 @@ def test_multicast(client: str, stream: str, flows: tuple[str, ...]) -> None:
             prefix=in_camera_ns(pair),
         ),
     ):
-        report = prober(
-            pair,
+        report = pair.check(
             "--client",
             client,
             "--protocol",
@@ -277,9 +245,7 @@ def test_camera_streaming_to_the_wrong_multicast_port() -> None:
             prefix=in_camera_ns(pair),
         ),
     ):
-        report = prober(
-            pair, "--client", "decoder", "--protocol", "rtsp", "--transport", "multicast"
-        )
+        report = pair.check("--client", "decoder", "--protocol", "rtsp", "--transport", "multicast")
     r = results(report)["multicast-video"]
     assert r["status"] == "fail"
     assert "the camera streams video1 to multicast port 64710" in r["diagnosis"]
@@ -293,14 +259,8 @@ def test_udp_dropped_between_camera_and_client() -> None:
         namespace_pair("ed") as pair,
         camera_process("--host", pair.camera_ip, "--rtsp-port", "554", prefix=in_camera_ns(pair)),
     ):
-        pair.nft(
-            pair.client,
-            "table inet tp_drop {\n"
-            "  chain input { type filter hook input priority 0; udp dport 554-555 drop; }\n"
-            "}\n",
-        )
-        report = prober(
-            pair,
+        pair.drop_udp_input(pair.client, "554-555")
+        report = pair.check(
             "--client",
             "decoder",
             "--protocol",
@@ -326,14 +286,8 @@ def test_rtcp_return_dropped_before_the_camera() -> None:
         namespace_pair("er") as pair,
         camera_process("--host", pair.camera_ip, "--rtsp-port", "554", prefix=in_camera_ns(pair)),
     ):
-        pair.nft(
-            pair.camera,
-            "table inet tp_drop {\n"
-            "  chain input { type filter hook input priority 0; udp dport 555 drop; }\n"
-            "}\n",
-        )
-        report = prober(
-            pair,
+        pair.drop_udp_input(pair.camera, "555")
+        report = pair.check(
             "--client",
             "decoder",
             "--protocol",
