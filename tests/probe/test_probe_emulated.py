@@ -303,3 +303,30 @@ def test_rtcp_return_dropped_before_the_camera() -> None:
     assert r["status"] == "fail"
     assert "camera-side IP sharer: forward UDP 555 to the camera" in r["diagnosis"]
     assert r["evidence"]["camera_received"] == 0
+
+
+@pytest.mark.netns
+def test_vsnm_multicast_cannot_be_generated_by_a_camera_that_picks_its_port() -> None:
+    """The camera's RTSP multicast ignores port=: base port + 16 is skipped, saying why."""
+    with (
+        namespace_pair("ev") as pair,
+        camera_process(
+            "--host",
+            pair.camera_ip,
+            "--rtsp-port",
+            "554",
+            "--base-port",
+            "2222",
+            "--multicast-group",
+            "239.255.42.3",
+            prefix=in_camera_ns(pair),
+        ),
+    ):
+        report = pair.check("--client", "decoder", "--protocol", "vsnm", "--transport", "multicast")
+    got = results(report)
+    assert got["base-control"]["status"] == "pass"
+    r = got["vsnm-multicast"]
+    assert r["status"] == "skipped"
+    assert "goes to port 64704 whatever port is asked for" in r["diagnosis"]
+    assert "--listen-only" in r["diagnosis"]
+    assert report["verdict"] == "incomplete"

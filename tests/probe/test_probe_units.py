@@ -267,3 +267,14 @@ def test_multicast_group_and_port_from_the_sdp_when_setup_omits_them() -> None:
     assert filled.ssrc == 0xABCD
     named = parse_transport("RTP/AVP;multicast;destination=239.9.9.9;port=64710-64711")
     assert _multicast_from_sdp(named, media) == named  # the SETUP answer wins
+
+
+def test_bind_errors_name_the_local_cause() -> None:
+    import errno
+
+    from truenprobe.probe.local import bind_error_text
+
+    in_use = bind_error_text(OSError(errno.EADDRINUSE, "Address already in use"), 554)
+    assert in_use == "port 554 is in use by another program on this host"
+    low = bind_error_text(OSError(errno.EACCES, "Permission denied"), 554)
+    assert "below 1024: run as root, grant CAP_NET_BIND_SERVICE" in low
