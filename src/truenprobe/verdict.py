@@ -157,6 +157,8 @@ def _tcp_flow(flow: Flow, ctx: _Context) -> _Outcome:
         evidence["greeting"] = best.greeting
     if best.detail:
         evidence["detail"] = best.detail
+    if best.unanswered:
+        evidence["unanswered"] = best.unanswered
     if best.outcome is not TcpOutcome.OPEN:
         diagnosis, forward = _tcp_failure(flow, best, ctx)
         return _Outcome(Status.FAIL, evidence, diagnosis, forward)
@@ -194,10 +196,10 @@ def _wrong_server(flow: Flow, attempt: TcpAttempt) -> str | None:
             f"TCP {flow.ports.first} accepted the connection but answered {what} with "
             f"{attempt.greeting!r}, not {prefix.rstrip('/')}: another server is behind this port"
         )
-    if attempt.greeting is None and attempt.detail:
+    if attempt.greeting is None and attempt.unanswered:
         return (
-            f"TCP {flow.ports.first} accepted the connection but {attempt.detail}: the port may "
-            f"lead to another host, or the camera's server is stuck"
+            f"TCP {flow.ports.first} accepted the connection but {attempt.unanswered}: the port "
+            f"may lead to another host, or the camera's server is stuck"
         )
     return None
 
