@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from truenprobe.plan.render_rules import RouterAddresses, render_iptables, rende
 from truenprobe.plan.render_text import plan_markdown, plan_table
 from truenprobe.plan.resolve import resolve
 from truenprobe.plan.serialize import plan_to_dict
+from truenprobe.report.html import render_plan_html
 
 
 class PlanFormat(StrEnum):
@@ -25,6 +27,7 @@ class PlanFormat(StrEnum):
     MARKDOWN = "markdown"
     NFT = "nft"
     IPTABLES = "iptables"
+    HTML = "html"
 
 
 @scenario_options
@@ -34,7 +37,10 @@ def plan_command(
         typer.Option(
             "--format",
             "-f",
-            help="Output format. Default: table in a terminal, json otherwise.",
+            help=(
+                "Output format (html: a printable work order with the site drawn). "
+                "Default: table in a terminal, json otherwise."
+            ),
             case_sensitive=False,
         ),
     ] = None,
@@ -64,6 +70,8 @@ def plan_command(
         emit(json.dumps(plan_to_dict(plan), indent=2) + "\n", output)
     elif fmt is PlanFormat.MARKDOWN:
         emit(plan_markdown(plan), output)
+    elif fmt is PlanFormat.HTML:
+        emit(render_plan_html(plan, prepared_at=datetime.now().astimezone()), output)
     elif fmt is PlanFormat.NFT:
         emit(render_nft(plan, addresses), output)
     else:

@@ -1,0 +1,254 @@
+"""The HTML report and work order in a real browser (headless Chromium, over DevTools).
+
+What a reader would notice is checked in the rendered DOM, not in the HTML string: the
+page loads with no console error and asks for nothing but itself; the SVG has one
+arrow per flow in the colour of its verdict; labels stay inside their boxes; the page
+prints on one A4 or Letter page; hostile strings stay text. Every page is also saved
+as a screenshot under test-artifacts/html/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from html_samples import CAMERA, SCENARIOS, mixed_statuses, plan_of, report_for
+
+from support.chromium import Chromium, pdf_page_count
+from support.tools import require_tools
+from truenprobe.report.html import render_plan_html, render_report_html
+from truenprobe.report.model import Report, Status
+from truenprobe.report.svg import COLOUR, Ink
+
+pytestmark = pytest.mark.peer
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "html"
+WHEN = datetime(2026, 11, 27, 9, 30, 5, tzinfo=UTC)
+HOSTILE = '"><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+
+# The arrows as the browser drew them: computed colours, not attributes.
+ARROWS_JS = """
+[...document.querySelectorAll('svg.site g.flow')].map(g => ({
+  flow: g.dataset.flow,
+  status: g.dataset.status,
+  stroke: getComputedStyle(g.querySelector('line.flow-line')).stroke,
+  head: getComputedStyle(g.querySelector('polygon.flow-head')).fill,
+  length: g.querySelector('line.flow-line').getBBox().width,
+}))
+"""
+
+# Text that spills out of its box, or runs over a forward badge on its lane.
+LAYOUT_JS = """
+(() => {
+  const bad = [];
+  const hit = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width
+                     && a.y < b.y + b.height && b.y < a.y + a.height;
+  for (const g of document.querySelectorAll('svg.site g.node')) {
+    const box = g.querySelector('rect.box');
+    if (!box) continue;
+    const b = box.getBBox();
+    for (const t of g.querySelectorAll('text')) {
+      const r = t.getBBox();
+      if (r.x < b.x - 1 || r.x + r.width > b.x + b.width + 1 || r.y + r.height > b.y + b.height + 1)
+        bad.push(`${g.dataset.node}: "${t.textContent}" leaves its box`);
+    }
+  }
+  for (const g of document.querySelectorAll('svg.site g.flow')) {
+    for (const t of g.querySelectorAll(':scope > text'))
+      for (const badge of g.querySelectorAll('g.badge rect'))
+        if (hit(t.getBBox(), badge.getBBox()))
+          bad.push(`${g.dataset.flow}: "${t.textContent}" runs over a badge`);
+  }
+  return bad;
+})()
+"""
+
+# Anything that could run: script elements, event handler attributes, javascript: URLs.
+ACTIVE_JS = """
+(() => {
+  const found = [];
+  for (const el of document.querySelectorAll('*')) {
+    if (['SCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'IMG'].includes(el.tagName.toUpperCase()))
+      found.push(el.tagName);
+    for (const a of el.attributes)
+      if (a.name.startsWith('on') || /javascript:/i.test(a.value)) found.push(a.name);
+  }
+  return {found, pwned: typeof window.__pwned};
+})()
+"""
+
+
+def rgb(colour: str) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Chromium]:
+    require_tools("chromium")
+    with Chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+def open_clean(browser: Chromium, path: Path) -> None:
+    """Load a page and insist it was quiet and self-contained."""
+    load = browser.load(path)
+    assert load.errors() == []
+    assert load.requests == [path.resolve().as_uri()]
+
+
+def check_one_page(browser: Chromium, out: Path) -> None:
+    for paper in ("a4", "letter"):
+        pdf = browser.print_pdf(out.with_suffix(f".{paper}.pdf"), paper=paper)
+        assert pdf_page_count(pdf.read_bytes()) == 1, f"{pdf.name} prints on more than one page"
+
+
+def check_arrows(browser: Chromium, expected: dict[str, Ink]) -> None:
+    arrows = browser.evaluate(ARROWS_JS)
+    assert [a["flow"] for a in arrows] == list(expected)
+    for arrow in arrows:
+        ink = expected[arrow["flow"]]
+        assert arrow["status"] == ink.value
+        assert arrow["stroke"] == rgb(COLOUR[ink]), arrow
+        assert arrow["head"] == rgb(COLOUR[ink]), arrow
+        assert arrow["length"] > 600  # spans client to camera, across the picture
+    assert browser.evaluate(LAYOUT_JS) == []
+
+
+def test_harness_sees_console_errors_exceptions_and_requests(
+    browser: Chromium, tmp_path: Path
+) -> None:
+    """The checks below can fail: a noisy page is caught on every channel."""
+    page = tmp_path / "noisy.html"
+    page.write_text(
+        "<!DOCTYPE html><title>noisy</title><p>x</p>"
+        "<script>console.error('boom'); console.warn('careful'); missingFunction();</script>"
+        # .invalid never resolves, and the browser maps every name to nothing anyway.
+        '<img src="http://truenprobe.invalid/pixel.png">'
+    )
+    load = browser.load(page)
+    errors = "\n".join(load.errors())
+    assert "console.error: boom" in errors
+    assert "console.warning: careful" in errors
+    assert "missingFunction is not defined" in errors
+    assert "http://truenprobe.invalid/pixel.png" in load.requests
+
+
+def test_harness_counts_pdf_pages(browser: Chromium, tmp_path: Path) -> None:
+    page = tmp_path / "long.html"
+    page.write_text("<!DOCTYPE html><title>long</title>" + "<p>line</p>" * 300)
+    browser.load(page)
+    pdf = browser.print_pdf(tmp_path / "long.pdf")
+    assert pdf_page_count(pdf.read_bytes()) > 1
+
+
+@pytest.mark.parametrize(("name", "options"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_report_in_chromium(
+    browser: Chromium, artifacts: Path, name: str, options: dict[str, Any]
+) -> None:
+    plan = plan_of(options)
+    report = report_for(options, mixed_statuses(plan))
+    out = artifacts / f"report-{name}.html"
+    out.write_text(
+        render_report_html(report, ["truenprobe", "check", CAMERA], checked_at=WHEN),
+        encoding="utf-8",
+    )
+
+    open_clean(browser, out)
+    by_flow = {r.flow: r.status for r in report.results}
+    check_arrows(browser, {f.name: Ink(by_flow[f.name].value) for f in plan.flows})
+    missing = browser.evaluate(
+        "[...document.querySelectorAll('g.forward[data-status=missing]')]"
+        ".map(g => Number(g.dataset.forward))"
+    )
+    pointed = {r.forward for r in report.results if r.status is Status.FAIL and r.forward}
+    assert sorted(missing) == sorted(plan.forwards.index(fw) + 1 for fw in pointed)
+    browser.screenshot(out.with_suffix(".png"))
+    check_one_page(browser, out)
+
+
+@pytest.mark.parametrize(("name", "options"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_plan_in_chromium(
+    browser: Chromium, artifacts: Path, name: str, options: dict[str, Any]
+) -> None:
+    plan = plan_of(options)
+    out = artifacts / f"plan-{name}.html"
+    out.write_text(render_plan_html(plan, prepared_at=WHEN), encoding="utf-8")
+
+    open_clean(browser, out)
+    check_arrows(browser, {f.name: Ink.PLANNED for f in plan.flows})
+    boxes = browser.evaluate("document.querySelectorAll('.checklist td.box').length")
+    assert boxes == len(plan.forwards)
+    browser.screenshot(out.with_suffix(".png"))
+    check_one_page(browser, out)
+
+
+def hostile_report() -> Report:
+    options = {"client": "decoder", "protocol": "rtsp", "transport": "udp"}
+    report = report_for(options, {"rtp-video": Status.FAIL}, camera=HOSTILE)
+    first = replace(
+        report.results[0], diagnosis=HOSTILE, evidence={HOSTILE: HOSTILE, "nested": [HOSTILE]}
+    )
+    return replace(
+        report,
+        results=(first, *report.results[1:]),
+        findings=(HOSTILE,),
+        unexpected=({"source": HOSTILE},),
+    )
+
+
+def test_hostile_strings_stay_text(browser: Chromium, artifacts: Path) -> None:
+    out = artifacts / "report-hostile.html"
+    out.write_text(render_report_html(hostile_report(), ["truenprobe", "check", HOSTILE]))
+    open_clean(browser, out)
+    assert browser.evaluate(ACTIVE_JS) == {"found": [], "pwned": "undefined"}
+    shown = browser.evaluate("document.body.innerText")
+    assert HOSTILE in shown
+    svg_text = browser.evaluate("document.querySelector('svg.site').textContent")
+    assert HOSTILE[:20] in svg_text  # the camera address, drawn on the IP sharer
+
+
+def test_policy_stops_a_script_that_slipped_in(browser: Chromium, tmp_path: Path) -> None:
+    """Defence in depth: were escaping ever broken, the page's policy still runs nothing."""
+    page = render_report_html(report_for({"client": "web"}), [], checked_at=WHEN)
+    injected = page.replace("<body>", "<body><script>window.__pwned = 3</script>", 1)
+    out = tmp_path / "injected.html"
+    out.write_text(injected)
+    load = browser.load(out)
+    assert browser.evaluate("typeof window.__pwned") == "undefined"
+    assert any("Content Security Policy" in e for e in load.errors()), load.errors()
+
+
+def test_plan_format_html_from_the_cli(browser: Chromium, artifacts: Path, cli: Any) -> None:
+    out = artifacts / "plan-cli.html"
+    result = cli(
+        "plan",
+        "--client",
+        "decoder",
+        "--protocol",
+        "rtsp",
+        "--transport",
+        "udp",
+        "--format",
+        "html",
+        "-o",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    open_clean(browser, out)
+    flows = plan_of({"client": "decoder", "protocol": "rtsp", "transport": "udp"}).flows
+    check_arrows(browser, {f.name: Ink.PLANNED for f in flows})
+    text = browser.evaluate("document.body.innerText")
+    assert re.search(r"date\s*\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text), text[:400]
