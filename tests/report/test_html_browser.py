@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from html_samples import CAMERA, SCENARIOS, mixed_statuses, plan_of, report_for
 
-from support.chromium import Chromium, pdf_page_count
-from support.tools import require_tools
+from tests.report.html_samples import CAMERA, SCENARIOS, mixed_statuses, plan_of, report_for
+from tests.support.chromium import Chromium, pdf_page_count
+from tests.support.tools import require_tools
 from truenprobe.report.html import render_plan_html, render_report_html
 from truenprobe.report.model import Report, Status
 from truenprobe.report.svg import COLOUR, Ink

@@ -11,8 +11,8 @@ from html import escape
 from html.parser import HTMLParser
 
 import pytest
-from html_samples import CAMERA, SCENARIOS, mixed_statuses, plan_of, report_for
 
+from tests.report.html_samples import CAMERA, SCENARIOS, mixed_statuses, plan_of, report_for
 from truenprobe.plan import build_scenario
 from truenprobe.plan.model import Forward, Host, PortRange
 from truenprobe.report.html import check_command, render_plan_html, render_report_html

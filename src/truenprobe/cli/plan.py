@@ -17,7 +17,6 @@ from truenprobe.plan.model import Scenario
 from truenprobe.plan.render_rules import RouterAddresses, render_iptables, render_nft
 from truenprobe.plan.resolve import resolve
 from truenprobe.plan.serialize import plan_to_dict
-from truenprobe.report.html import render_plan_html
 
 
 class PlanFormat(StrEnum):
@@ -74,6 +73,8 @@ def plan_command(
 
         emit(plan_markdown(plan), output)
     elif fmt is PlanFormat.HTML:
+        from truenprobe.report.html import render_plan_html  # only when drawing
+
         emit(render_plan_html(plan, prepared_at=datetime.now().astimezone()), output)
     elif fmt is PlanFormat.NFT:
         emit(render_nft(plan, addresses), output)
