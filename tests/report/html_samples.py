@@ -8,6 +8,7 @@ variety: numbers, strings, lists, nested objects, None.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from truenprobe.plan import build_scenario, resolve
@@ -132,7 +133,7 @@ def report_for(
         status = statuses.get(flow.name, Status.PASS if flow.supported else Status.SKIPPED)
         evidence, diagnosis = _evidence(flow, status)
         if not flow.supported:
-            diagnosis = "the camera does not support this flow; nothing to test"
+            evidence, diagnosis = {}, "the camera does not support this flow; nothing to test"
         forward = _blamed_forward(plan, flow) if status is Status.FAIL else None
         results.append(
             FlowResult(
@@ -156,3 +157,44 @@ def mixed_statuses(plan: Plan) -> dict[str, Status]:
     if len(required) > 2:
         out[required[-2]] = Status.SKIPPED
     return out
+
+
+def readme_example() -> Report:
+    """The README's picture: a decoder over RTSP/UDP whose client-side forward is missing."""
+    options = {"client": "decoder", "protocol": "rtsp", "transport": "udp"}
+    report = report_for(
+        options,
+        {"rtp-video": Status.FAIL, "rtcp-video": Status.FAIL, "rtcp-return": Status.SKIPPED},
+    )
+    plan = report.plan
+    client_forward = _blamed_forward(plan, plan.flow("rtp-video"))
+    silent = {
+        "setup": "200 OK, client_port=554-555, server_port=554-555, ssrc=5EED1234",
+        "play": "200 OK after 41 ms",
+        "packets": 0,
+        "waited_s": 5.0,
+        "listening_on": "0.0.0.0:554-555",
+    }
+    edits = {
+        "rtp-video": (
+            silent,
+            "the camera accepted SETUP and PLAY but no RTP arrived on UDP 554 within 5 s: "
+            "the client-side IP sharer does not forward UDP 554–555 to the decoder",
+        ),
+        "rtcp-video": (
+            {**silent, "sender_reports": 0},
+            "no RTCP sender report arrived on UDP 555 within 5 s (same forward as RTP)",
+        ),
+        "rtcp-return": (
+            {"get_parameter": "451 Parameter Not Understood", "sent_receiver_reports": 5},
+            "not observable: this camera does not report the RTCP it receives",
+        ),
+    }
+    results = []
+    for result in report.results:
+        if result.flow in edits:
+            evidence, diagnosis = edits[result.flow]
+            forward = client_forward if result.status is Status.FAIL else None
+            result = replace(result, evidence=evidence, diagnosis=diagnosis, forward=forward)
+        results.append(result)
+    return replace(report, results=tuple(results), duration_s=5.38)

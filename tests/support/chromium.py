@@ -250,11 +250,11 @@ class Chromium:
     def screenshot(self, path: Path, width: int = 1200, media: str = "screen") -> Path:
         """A PNG of the whole page at a given width, as on screen or as printed."""
         self.page("Emulation.setEmulatedMedia", {"media": media})
-        height = int(self.evaluate("document.documentElement.scrollHeight"))
-        self.page(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-        )
+        metrics = {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": False}
+        self.page("Emulation.setDeviceMetricsOverride", metrics)
+        # Measured at the width it will be drawn at: text wraps differently elsewhere.
+        metrics["height"] = int(self.evaluate("document.documentElement.scrollHeight"))
+        self.page("Emulation.setDeviceMetricsOverride", metrics)
         try:
             shot = self.page(
                 "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}

@@ -22,7 +22,6 @@ from truenprobe.plan.words import (
     ROUTER_NAME,
     camera_ports_line,
     flow_path,
-    forward_text,
     host_name,
     ports_text,
     scenario_title,
@@ -170,34 +169,49 @@ def _source_text(source: str) -> str:
 
 
 def _facts(pairs: list[tuple[str, str]]) -> str:
-    cells = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in pairs)
+    cells = "".join(f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>" for k, v in pairs)
     return f'<dl class="facts">{cells}</dl>'
 
 
 def _fixes(report: Report) -> str:
-    """What to change, first: one entry per failed flow, with the rule to add."""
+    """What to change, first: one entry per rule to add, with the failures it explains,
+    then the failures no single rule explains."""
     failed = [r for r in report.results if r.status is Status.FAIL]
     if not failed:
         return ""
     scenario = report.plan.scenario
-    items = []
+    by_forward: dict[Forward, list[FlowResult]] = {}
     for result in failed:
-        diagnosis = redact_text(result.diagnosis) if result.diagnosis else "failed"
-        head = (
-            f'<p><b class="fail">✗ {_e(result.flow)}</b> ({_e(result.protocol.upper())} '
-            f"{_e(ports_text(result.ports))}): {_e(diagnosis)}</p>"
-        )
-        if result.forward is None:
-            items.append(f"<li>{head}</li>")
-            continue
+        if result.forward is not None:
+            by_forward.setdefault(result.forward, []).append(result)
+    items = []
+    for forward, results in by_forward.items():
+        why = "".join(_failure_line(r) for r in results)
         items.append(
-            f"<li>{head}"
-            f'<p class="rule">Add on the {_e(ROUTER_NAME[result.forward.router])}: '
-            f"<b>{_e(forward_text(result.forward, scenario).split(': ', 1)[1])}</b>"
-            f"{_e(_forward_number(report.plan, result.forward))}</p>"
-            f"{_rule_table(result.forward, scenario)}</li>"
+            f'<li><p class="rule">Add on the {_e(ROUTER_NAME[forward.router])}: '
+            f"<b>{_e(_rule_words(forward, scenario))}</b>"
+            f"{_e(_forward_number(report.plan, forward))}</p>"
+            f"{_rule_table(forward, scenario)}{why}</li>"
         )
+    items += [f"<li>{_failure_line(r)}</li>" for r in failed if r.forward is None]
     return f'<section class="fixes"><h2>What to fix</h2><ol>{"".join(items)}</ol></section>'
+
+
+def _failure_line(result: FlowResult) -> str:
+    diagnosis = redact_text(result.diagnosis) if result.diagnosis else "failed"
+    return (
+        f'<p class="why"><b class="fail">✗ {_e(result.flow)}</b> '
+        f"({_e(result.protocol.upper())} {_e(ports_text(result.ports))}): {_e(diagnosis)}</p>"
+    )
+
+
+def _rule_words(forward: Forward, scenario: Scenario) -> str:
+    """``forward UDP 554–555 to the decoder`` (and its ports when they differ)."""
+    target = f"the {host_name(forward.to, scenario)}"
+    if forward.to_ports != forward.ports:
+        target += f", port {ports_text(forward.to_ports)}"
+    optional = " (not mandatory)" if not forward.required else ""
+    return f"forward {forward.protocol.upper()} {ports_text(forward.ports)} to {target}{optional}"
 
 
 def _forward_number(plan: Plan, forward: Forward) -> str:
@@ -494,7 +508,7 @@ p { margin: 4px 0; }
 .facts dt { color: var(--muted); }
 .facts dt::after { content: ":"; }
 .facts dd { margin: 0 0 0 4px; font-weight: 600; overflow-wrap: anywhere; }
-.facts div, .facts dt, .facts dd { display: inline; }
+.facts dt, .facts dd { display: inline; }
 .fixes { border: 2px solid #cf222e; background: #fff8f7; border-radius: 8px;
          padding: 4px 14px 8px; margin: 10px 0; }
 .fixes h2 { color: #cf222e; }
