@@ -229,3 +229,23 @@ def test_suggested_check_command_reproduces_the_scenario(name: str, options: dic
     pairs = argv[3:-2]
     parsed = {pairs[i][2:].replace("-", "_"): pairs[i + 1] for i in range(0, len(pairs), 2)}
     assert build_scenario(parsed) == scenario
+
+
+def test_evidence_reads_as_text_not_json() -> None:
+    report = report_for({"client": "sdk", "transport": "udp"})
+    result = replace(
+        report.results[1],
+        evidence={
+            "arrived": {"4333": {"packets": 40, "kind": "rtp"}, "4334": {"packets": 2}},
+            "tested_ports": [[4333, 4334]],
+            "listening": True,
+            "note": None,
+            "ratio": 0.25,
+        },
+    )
+    page = render_report_html(replace(report, results=(report.results[0], result)), [])
+    assert "4333: (packets: 40, kind: rtp), 4334: (packets: 2)" in page
+    assert "[4333, 4334]" in page
+    assert "<dd>yes</dd>" in page
+    assert "<dd>—</dd>" in page
+    assert "<dd>0.25</dd>" in page

@@ -9,7 +9,6 @@ system's. The print stylesheet fits the common scenarios on one A4 or Letter pag
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
@@ -309,18 +308,23 @@ def _evidence(evidence: dict[str, Any]) -> str:
     return f'<dl class="evidence">{"".join(items)}</dl>'
 
 
-def _value_text(value: Any) -> str:
+def _value_text(value: Any, nested: bool = False) -> str:
+    """A value as people read it: no JSON quotes; nested mappings in parentheses."""
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, str):
-        return value
     if isinstance(value, float):
         return f"{value:g}"
-    if isinstance(value, int):
+    if isinstance(value, str | int):
         return str(value)
-    return json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
+    if isinstance(value, dict):
+        text = ", ".join(f"{k}: {_value_text(v, True)}" for k, v in value.items())
+        return f"({text})" if nested else text
+    if isinstance(value, list | tuple | set | frozenset):
+        text = ", ".join(_value_text(v, True) for v in value)
+        return f"[{text}]" if nested or not value else text
+    return str(value)
 
 
 def _extras(report: Report) -> str:
