@@ -272,15 +272,9 @@ def _lane(lane: Lane, y: float, drawing: SiteDrawing) -> str:
     width = 3.5 if ink is Ink.FAIL else 2.5
     kind = "multicast " if flow.multicast else ""
     label = f"{flow.name} · {kind}{flow.protocol.upper()} {ports_text(flow.ports)}"
-    word = STATUS_WORD[ink]
-    caveat = "" if flow.required else "not required"
-    if not flow.supported:
-        caveat = "not supported"
-    if word and caveat:
-        word = f"{word} ({caveat})"
-    for part in (word or caveat,):
-        if part:
-            label += f" · {part}"
+    status = _status_words(flow, ink)
+    if status:
+        label += f" · {status}"
     parts = [
         f'<g class="flow" data-flow="{_esc(flow.name)}" data-status="{ink.value}" '
         f'data-from="{flow.source.value}" data-to="{flow.destination.value}">',
@@ -301,6 +295,15 @@ def _lane(lane: Lane, y: float, drawing: SiteDrawing) -> str:
     parts += _badges(lane, y, drawing)
     parts.append("</g>")
     return "\n".join(parts)
+
+
+def _status_words(flow: Flow, ink: Ink) -> str:
+    """``FAIL``, ``pass (not required)``, ``not supported`` (a plan has no status word)."""
+    caveat = "not supported" if not flow.supported else ("" if flow.required else "not required")
+    word = STATUS_WORD[ink]
+    if word and caveat:
+        return f"{word} ({caveat})"
+    return word or caveat
 
 
 def _badges(lane: Lane, y: float, drawing: SiteDrawing) -> list[str]:
