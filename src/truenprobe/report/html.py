@@ -21,6 +21,7 @@ from truenprobe.plan.words import (
     ROUTER_NAME,
     camera_ports_line,
     flow_path,
+    forward_rule,
     host_name,
     ports_text,
     scenario_title,
@@ -188,7 +189,7 @@ def _fixes(report: Report) -> str:
         why = "".join(_failure_line(r) for r in results)
         items.append(
             f'<li><p class="rule">Add on the {_e(ROUTER_NAME[forward.router])}: '
-            f"<b>{_e(_rule_words(forward, scenario))}</b>"
+            f"<b>{_e(forward_rule(forward, scenario))}</b>"
             f"{_e(_forward_number(report.plan, forward))}</p>"
             f"{_rule_table(forward, scenario)}{why}</li>"
         )
@@ -202,15 +203,6 @@ def _failure_line(result: FlowResult) -> str:
         f'<p class="why"><b class="fail">✗ {_e(result.flow)}</b> '
         f"({_e(result.protocol.upper())} {_e(ports_text(result.ports))}): {_e(diagnosis)}</p>"
     )
-
-
-def _rule_words(forward: Forward, scenario: Scenario) -> str:
-    """``forward UDP 554–555 to the decoder`` (and its ports when they differ)."""
-    target = f"the {host_name(forward.to, scenario)}"
-    if forward.to_ports != forward.ports:
-        target += f", port {ports_text(forward.to_ports)}"
-    optional = " (not mandatory)" if not forward.required else ""
-    return f"forward {forward.protocol.upper()} {ports_text(forward.ports)} to {target}{optional}"
 
 
 def _forward_number(plan: Plan, forward: Forward) -> str:
