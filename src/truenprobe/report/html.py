@@ -88,7 +88,10 @@ def render_report_html(
         _facts(
             [
                 ("camera", redact_text(report.camera)),
-                ("checked", _when(checked_at)),
+                (
+                    "analyzed" if report.source.startswith("capture") else "checked",
+                    _when(checked_at),
+                ),
                 ("took", f"{report.duration_s:.1f} s"),
                 ("evidence", _source_text(report.source)),
                 ("camera ports", camera_ports_line(scenario).removeprefix("camera ports: ")),
