@@ -198,3 +198,15 @@ def readme_example() -> Report:
             result = replace(result, evidence=evidence, diagnosis=diagnosis, forward=forward)
         results.append(result)
     return replace(report, results=tuple(results), duration_s=5.38)
+
+
+def fleet() -> tuple[list[Report], list[str]]:
+    """Three cameras: one passes, one fails (a client-side forward), one is incomplete."""
+    web = {"client": "web"}
+    decoder = {"client": "decoder", "protocol": "rtsp", "transport": "udp"}
+    reports = [
+        report_for(web),
+        report_for(decoder, {"rtp-video": Status.FAIL}, camera="198.51.100.7"),
+        report_for(web, {"base-control": Status.SKIPPED}, camera="198.51.100.8"),
+    ]
+    return reports, ["lobby", "gate <east>", "yard"]

@@ -18,10 +18,17 @@ from typing import Any
 
 import pytest
 
-from tests.report.html_samples import CAMERA, SCENARIOS, mixed_statuses, plan_of, report_for
+from tests.report.html_samples import (
+    CAMERA,
+    SCENARIOS,
+    fleet,
+    mixed_statuses,
+    plan_of,
+    report_for,
+)
 from tests.support.chromium import Chromium, pdf_page_count
 from tests.support.tools import require_tools
-from truenprobe.report.html import render_plan_html, render_report_html
+from truenprobe.report.html import render_plan_html, render_report_html, render_reports_html
 from truenprobe.report.model import Report, Status
 from truenprobe.report.svg import COLOUR, Ink
 
@@ -252,3 +259,22 @@ def test_plan_format_html_from_the_cli(browser: Chromium, artifacts: Path, cli: 
     check_arrows(browser, {f.name: Ink.PLANNED for f in flows})
     text = browser.evaluate("document.body.innerText")
     assert re.search(r"date\s*\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text), text[:400]
+
+
+def test_fleet_report_in_chromium(browser: Chromium, artifacts: Path) -> None:
+    reports, names = fleet()
+    out = artifacts / "report-fleet.html"
+    out.write_text(
+        render_reports_html(reports, "truenprobe check --inventory cams.csv", names=names)
+    )
+    open_clean(browser, out)
+    drawn = browser.evaluate(
+        "[...document.querySelectorAll('svg.site')].map(svg =>"
+        " [...svg.querySelectorAll('g.flow')].map(g => g.dataset.status))"
+    )
+    assert drawn == [[r.status.value for r in report.results] for report in reports]
+    assert browser.evaluate(LAYOUT_JS) == []
+    browser.screenshot(out.with_suffix(".png"))
+    for paper in ("a4", "letter"):  # the summary, then one page per camera
+        pdf = browser.print_pdf(out.with_suffix(f".{paper}.pdf"), paper=paper)
+        assert pdf_page_count(pdf.read_bytes()) == 1 + len(reports)

@@ -12,10 +12,22 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.report.html_samples import CAMERA, SCENARIOS, mixed_statuses, plan_of, report_for
+from tests.report.html_samples import (
+    CAMERA,
+    SCENARIOS,
+    fleet,
+    mixed_statuses,
+    plan_of,
+    report_for,
+)
 from truenprobe.plan import build_scenario
 from truenprobe.plan.model import Forward, Host, PortRange
-from truenprobe.report.html import check_command, render_plan_html, render_report_html
+from truenprobe.report.html import (
+    check_command,
+    render_plan_html,
+    render_report_html,
+    render_reports_html,
+)
 from truenprobe.report.model import FlowResult, Status
 from truenprobe.report.redact import REDACTED
 from truenprobe.report.svg import COLOUR, Ink
@@ -59,7 +71,9 @@ def assert_self_contained_and_inert(page: str) -> None:
         assert tag not in ("script", "iframe", "object", "embed", "link", "img", "base"), tag
         for name, value in attrs.items():
             assert not name.startswith("on"), f"<{tag} {name}=...>"
-            assert name not in ("src", "href", "xlink:href", "srcset", "action"), (tag, name)
+            assert name not in ("src", "xlink:href", "srcset", "action"), (tag, name)
+            if name == "href":  # only links within the page
+                assert (value or "").startswith("#"), (tag, value)
             assert "javascript:" not in (value or "").lower()
     lowered = page.lower()
     assert "url(" not in lowered
@@ -249,3 +263,29 @@ def test_evidence_reads_as_text_not_json() -> None:
     assert "<dd>yes</dd>" in page
     assert "<dd>—</dd>" in page
     assert "<dd>0.25</dd>" in page
+
+
+def test_fleet_report_has_a_summary_and_one_section_per_camera() -> None:
+    reports, names = fleet()
+    page = render_reports_html(reports, "truenprobe check --inventory cams.csv", names=names)
+    assert page.count('<section class="camera"') == 3
+    svgs = re.findall(r"<svg .*?</svg>", page, re.DOTALL)
+    assert len(svgs) == 3
+    for i, svg in enumerate(svgs, start=1):
+        ET.fromstring(svg)
+        assert f'aria-labelledby="site-{i}-title"' in svg
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "ids must be unique in the page"
+    summary = page[: page.index('<section class="camera"')]
+    assert "Fleet check: 3 cameras" in summary
+    assert "1 pass, 1 fail, 1 incomplete" in summary
+    assert "gate &lt;east&gt;" in summary
+    assert "client-side IP sharer: forward UDP 554–555 to the decoder" in summary
+    assert summary.count('href="#camera-') == 3
+    assert_self_contained_and_inert(page)
+
+
+def test_one_report_in_a_list_is_the_single_page() -> None:
+    reports, names = fleet()
+    one = render_reports_html(reports[:1], "x", names=names[:1], checked_at=WHEN)
+    assert one == render_report_html(reports[0], "x", checked_at=WHEN)

@@ -22,6 +22,7 @@ from truenprobe.plan.words import (
     camera_ports_line,
     flow_path,
     forward_rule,
+    forward_text,
     host_name,
     ports_text,
     scenario_title,
@@ -72,15 +73,52 @@ def render_report_html(
     ``command_line`` is the argv (or a string) that reproduces the check; secrets in it
     are redacted here. ``checked_at`` is when the check started (default: now).
     """
+    return render_reports_html([report], command_line, checked_at=checked_at)
+
+
+def render_reports_html(
+    reports: Sequence[Report],
+    command_line: Sequence[str] | str,
+    *,
+    names: Sequence[str] = (),
+    checked_at: datetime | None = None,
+) -> str:
+    """One document for one report, or for a fleet: a summary, then each camera's report
+    (each starting a new printed page)."""
+    if len(reports) == 1:
+        report = reports[0]
+        title = f"truenprobe {report.verdict.value.upper()}: {scenario_title(report.plan.scenario)}"
+        body = _report_parts(report, checked_at)
+    else:
+        names = list(names) if len(names) == len(reports) else [r.camera for r in reports]
+        title = f"truenprobe fleet check: {len(reports)} camera(s)"
+        body = [_fleet_summary(reports, names, checked_at)]
+        for i, (report, name) in enumerate(zip(reports, names, strict=True), start=1):
+            body.append(f'<section class="camera" id="camera-{i}">')
+            body += _report_parts(report, checked_at, name=name, ident=f"site-{i}")
+            body.append("</section>")
+    body += [
+        '<section class="repro"><h2>Reproduce this check</h2>',
+        f'<pre class="command"><code>{_e(command_line_text(command_line))}</code></pre>',
+        "</section>",
+        _footer(),
+    ]
+    return _page(title, body)
+
+
+def _report_parts(
+    report: Report, checked_at: datetime | None, *, name: str | None = None, ident: str = "site"
+) -> list[str]:
     plan, verdict = report.plan, report.verdict
-    ink = _VERDICT_INK[verdict]
     scenario = plan.scenario
-    title = f"truenprobe {verdict.value.upper()}: {scenario_title(scenario)}"
-    body = [
+    heading = sentence_case(scenario_title(scenario))
+    if name is not None:
+        heading = f"{redact_text(name)}: {heading}"
+    return [
         '<header class="head">',
-        f'<div class="verdict" style="background:{COLOUR[ink]}">{_e(verdict.value.upper())}</div>',
+        _verdict_badge(verdict),
         "<div>",
-        f"<h1>{_e(sentence_case(scenario_title(scenario)))}</h1>",
+        f"<h1>{_e(heading)}</h1>",
         f'<p class="sub">{_e(sentence_case(_VERDICT_TEXT[verdict]))} (exit code '
         f"{verdict.exit_code}). {_e(_counts(report))}</p>",
         "</div>",
@@ -98,18 +136,68 @@ def render_report_html(
             ]
         ),
         _fixes(report),
-        f'<figure class="site">{site_svg(report_drawing(report))}</figure>',
+        f'<figure class="site">{site_svg(report_drawing(report, ident))}</figure>',
         _results_table(report),
         _extras(report),
-        '<section class="repro"><h2>Reproduce this check</h2>',
-        f'<pre class="command"><code>{_e(command_line_text(command_line))}</code></pre>',
-        "</section>",
-        _footer(),
     ]
-    return _page(title, body)
 
 
-def report_drawing(report: Report) -> SiteDrawing:
+def _verdict_badge(verdict: Verdict) -> str:
+    colour = COLOUR[_VERDICT_INK[verdict]]
+    return f'<div class="verdict" style="background:{colour}">{_e(verdict.value.upper())}</div>'
+
+
+def _fleet_summary(
+    reports: Sequence[Report], names: Sequence[str], checked_at: datetime | None
+) -> str:
+    counts = {v: sum(r.verdict is v for r in reports) for v in Verdict}
+    told = ", ".join(f"{n} {v.value}" for v, n in counts.items() if n)
+    worst = (
+        Verdict.FAIL
+        if counts[Verdict.FAIL]
+        else (Verdict.INCOMPLETE if counts[Verdict.INCOMPLETE] else Verdict.PASS)
+    )
+    rows = []
+    for i, (report, name) in enumerate(zip(reports, names, strict=True), start=1):
+        s = report.plan.scenario
+        rows.append(
+            f'<tr><td><a href="#camera-{i}">{_e(redact_text(name))}</a></td>'
+            f"<td>{_e(redact_text(report.camera))}</td><td>{_e(scenario_title(s))}</td>"
+            f"{_verdict_cell(report.verdict)}<td>{_e(_first_problem(report))}</td></tr>"
+        )
+    return (
+        '<header class="head">'
+        f"{_verdict_badge(worst)}<div><h1>Fleet check: {len(reports)} cameras</h1>"
+        f'<p class="sub">{_e(told)}; checked {_e(_when(checked_at))}.</p></div></header>'
+        '<section class="fleet"><table class="results"><thead><tr><th>name</th><th>camera</th>'
+        "<th>site</th><th>verdict</th><th>first problem</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
+    )
+
+
+def _verdict_cell(verdict: Verdict) -> str:
+    ink = _VERDICT_INK[verdict]
+    return (
+        f'<td class="status"><span class="pill" style="background:{TINT[ink]};'
+        f'color:{COLOUR[ink]};border-color:{COLOUR[ink]}">{_e(verdict.value)}</span></td>'
+    )
+
+
+def _first_problem(report: Report) -> str:
+    """The first thing to fix (a rule to add if one is known), or why it is incomplete."""
+    scenario = report.plan.scenario
+    for result in report.results:
+        if result.status is Status.FAIL and result.required:
+            if result.forward is not None:
+                return forward_text(result.forward, scenario)
+            return f"{result.flow}: {redact_text(result.diagnosis or 'failed')}"
+    for result in report.results:
+        if result.status is Status.SKIPPED and result.required:
+            return f"{result.flow}: {redact_text(result.diagnosis or 'not tested')}"
+    return ""
+
+
+def report_drawing(report: Report, ident: str = "site") -> SiteDrawing:
     """The picture of a report: every planned flow coloured by its result."""
     plan = report.plan
     by_flow = {r.flow: r for r in report.results}
@@ -127,6 +215,7 @@ def report_drawing(report: Report) -> SiteDrawing:
         lanes=tuple(lanes),
         forwards=_forward_marks(report),
         camera_address=redact_text(report.camera),
+        ident=ident,
     )
 
 
@@ -559,6 +648,8 @@ pre.command { background: #f6f8fa; border: 1px solid var(--line); border-radius:
               padding: 8px 10px; white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0; }
 ul { margin: 4px 0; padding-left: 20px; }
 footer { margin-top: 14px; color: var(--muted); font-size: 12px; }
+section.camera { border-top: 3px solid var(--line); margin-top: 18px; padding-top: 10px; }
+a { color: inherit; }
 @page { margin: 10mm; }
 @media print {
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
@@ -585,6 +676,7 @@ footer { margin-top: 14px; color: var(--muted); font-size: 12px; }
   .evidence dd::after { content: " · "; }
   .evidence dd:last-child::after { content: ""; }
   tr, .fixes li, .rule-table { break-inside: avoid; }
+  section.camera { break-before: page; border-top: none; margin-top: 0; padding-top: 0; }
   thead { display: table-header-group; }
   pre.command { font-size: 7pt; padding: 2px 6px; }
   ul { margin: 2px 0; }
@@ -622,4 +714,4 @@ def _page(title: str, body: list[str]) -> str:
     )
 
 
-__all__ = ["check_command", "render_plan_html", "render_report_html"]
+__all__ = ["check_command", "render_plan_html", "render_report_html", "render_reports_html"]

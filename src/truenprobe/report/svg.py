@@ -73,6 +73,7 @@ class SiteDrawing:
     forwards: tuple[ForwardMark, ...]
     camera_address: str | None = None  # as the client addresses the camera
     legend: tuple[Ink, ...] = (Ink.PASS, Ink.FAIL, Ink.SKIPPED)
+    ident: str = "site"  # unique per page: a fleet report draws several sites
 
 
 # --- geometry ----------------------------------------------------------------------
@@ -407,8 +408,9 @@ def site_svg(drawing: SiteDrawing) -> str:
     height = legend_y + 14
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="site" viewBox="0 0 {WIDTH} {height:g}" '
-        f'role="img" aria-labelledby="site-title" preserveAspectRatio="xMidYMin meet">',
-        f'<title id="site-title">{_esc(_summary(drawing))}</title>',
+        f'role="img" aria-labelledby="{_esc(drawing.ident)}-title" '
+        'preserveAspectRatio="xMidYMin meet">',
+        f'<title id="{_esc(drawing.ident)}-title">{_esc(_summary(drawing))}</title>',
         *_lifelines(drawing, TOP + box_h, lanes_end + 18),
         _host_box(Host.CLIENT, drawing, box_h),
         _host_box(Host.CAMERA, drawing, box_h),
