@@ -289,3 +289,17 @@ def test_one_report_in_a_list_is_the_single_page() -> None:
     reports, names = fleet()
     one = render_reports_html(reports[:1], "x", names=names[:1], checked_at=WHEN)
     assert one == render_report_html(reports[0], "x", checked_at=WHEN)
+
+
+@pytest.mark.parametrize(
+    ("options", "heading"),
+    [
+        ({"client": "vlc", "transport": "tcp"}, "<h1>VLC client, RTSP over TCP"),
+        ({"client": "sdk", "transport": "tcp"}, "<h1>SDK client, VSNM over TCP"),
+        ({"client": "web"}, "<h1>Web client, TCP"),
+        ({"client": "decoder", "protocol": "vsnm", "transport": "udp"}, "<h1>Decoder client"),
+    ],
+)
+def test_headings_spell_the_client_as_people_do(options: dict, heading: str) -> None:
+    assert heading in render_report_html(report_for(options), [])
+    assert heading in render_plan_html(plan_of(options))

@@ -15,7 +15,7 @@ from html import escape
 from typing import Any
 
 from truenprobe import __version__
-from truenprobe.plan.model import Flow, Forward, Plan, PortRange, Scenario
+from truenprobe.plan.model import Client, Flow, Forward, Plan, PortRange, Scenario
 from truenprobe.plan.scenario import scenario_to_dict
 from truenprobe.plan.words import (
     ROUTER_NAME,
@@ -54,6 +54,15 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
+_CLIENT_TITLE = {Client.WEB: "Web", Client.DECODER: "Decoder", Client.SDK: "SDK", Client.VLC: "VLC"}
+
+
+def _site_title(scenario: Scenario) -> str:
+    """``VLC client, RTSP over UDP, ...``: the plan's wording with the client spelled right."""
+    text = scenario_title(scenario)
+    return _CLIENT_TITLE[scenario.client] + text.removeprefix(scenario.client.value)
+
+
 def _when(moment: datetime | None) -> str:
     moment = moment or datetime.now().astimezone()
     return moment.isoformat(sep=" ", timespec="seconds")
@@ -87,7 +96,7 @@ def render_reports_html(
     (each starting a new printed page)."""
     if len(reports) == 1:
         report = reports[0]
-        title = f"truenprobe {report.verdict.value.upper()}: {scenario_title(report.plan.scenario)}"
+        title = f"truenprobe {report.verdict.value.upper()}: {_site_title(report.plan.scenario)}"
         body = _report_parts(report, checked_at)
     else:
         names = list(names) if len(names) == len(reports) else [r.camera for r in reports]
@@ -111,7 +120,7 @@ def _report_parts(
 ) -> list[str]:
     plan, verdict = report.plan, report.verdict
     scenario = plan.scenario
-    heading = sentence_case(scenario_title(scenario))
+    heading = _site_title(scenario)
     if name is not None:
         heading = f"{redact_text(name)}: {heading}"
     return [
@@ -162,7 +171,7 @@ def _fleet_summary(
         s = report.plan.scenario
         rows.append(
             f'<tr><td><a href="#camera-{i}">{_e(redact_text(name))}</a></td>'
-            f"<td>{_e(redact_text(report.camera))}</td><td>{_e(scenario_title(s))}</td>"
+            f"<td>{_e(redact_text(report.camera))}</td><td>{_e(_site_title(s))}</td>"
             f"{_verdict_cell(report.verdict)}<td>{_e(_first_problem(report))}</td></tr>"
         )
     return (
@@ -448,13 +457,13 @@ def render_plan_html(
     given) is printed; otherwise the page leaves a blank to fill in by hand.
     """
     scenario = plan.scenario
-    title = f"truenprobe plan: {scenario_title(scenario)}"
+    title = f"truenprobe plan: {_site_title(scenario)}"
     date = _when(prepared_at) if prepared_at else "____________"
     body = [
         '<header class="head">',
         f'<div class="verdict" style="background:{COLOUR[Ink.PLANNED]}">PLAN</div>',
         "<div>",
-        f"<h1>{_e(sentence_case(scenario_title(scenario)))}</h1>",
+        f"<h1>{_e(_site_title(scenario))}</h1>",
         f'<p class="sub">Port plan and work order: set up the forwards below, then verify '
         f"with the command at the end. {_e(sentence_case(camera_ports_line(scenario)))}.</p>",
         "</div>",
