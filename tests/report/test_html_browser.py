@@ -10,7 +10,6 @@ as a screenshot under test-artifacts/html/ for a person to look at.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,13 @@ from typing import Any
 
 import pytest
 
+from tests.report.html_dom import (
+    ACTIVE_JS,
+    LAYOUT_JS,
+    check_arrows,
+    check_one_page,
+    open_clean,
+)
 from tests.report.html_samples import (
     CAMERA,
     SCENARIOS,
@@ -27,111 +33,14 @@ from tests.report.html_samples import (
     report_for,
 )
 from tests.support.chromium import Chromium, pdf_page_count
-from tests.support.tools import require_tools
 from truenprobe.report.html import render_plan_html, render_report_html, render_reports_html
 from truenprobe.report.model import Report, Status
-from truenprobe.report.svg import COLOUR, Ink
+from truenprobe.report.svg import Ink
 
 pytestmark = pytest.mark.peer
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "html"
 WHEN = datetime(2026, 11, 27, 9, 30, 5, tzinfo=UTC)
 HOSTILE = '"><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
-
-# The arrows as the browser drew them: computed colours, not attributes.
-ARROWS_JS = """
-[...document.querySelectorAll('svg.site g.flow')].map(g => ({
-  flow: g.dataset.flow,
-  status: g.dataset.status,
-  stroke: getComputedStyle(g.querySelector('line.flow-line')).stroke,
-  head: getComputedStyle(g.querySelector('polygon.flow-head')).fill,
-  length: g.querySelector('line.flow-line').getBBox().width,
-}))
-"""
-
-# Text that spills out of its box, or runs over a forward badge on its lane.
-LAYOUT_JS = """
-(() => {
-  const bad = [];
-  const hit = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width
-                     && a.y < b.y + b.height && b.y < a.y + a.height;
-  for (const g of document.querySelectorAll('svg.site g.node')) {
-    const box = g.querySelector('rect.box');
-    if (!box) continue;
-    const b = box.getBBox();
-    for (const t of g.querySelectorAll('text')) {
-      const r = t.getBBox();
-      if (r.x < b.x - 1 || r.x + r.width > b.x + b.width + 1 || r.y + r.height > b.y + b.height + 1)
-        bad.push(`${g.dataset.node}: "${t.textContent}" leaves its box`);
-    }
-  }
-  for (const g of document.querySelectorAll('svg.site g.flow')) {
-    for (const t of g.querySelectorAll(':scope > text'))
-      for (const badge of g.querySelectorAll('g.badge rect'))
-        if (hit(t.getBBox(), badge.getBBox()))
-          bad.push(`${g.dataset.flow}: "${t.textContent}" runs over a badge`);
-  }
-  return bad;
-})()
-"""
-
-# Anything that could run: script elements, event handler attributes, javascript: URLs.
-ACTIVE_JS = """
-(() => {
-  const found = [];
-  for (const el of document.querySelectorAll('*')) {
-    if (['SCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'IMG'].includes(el.tagName.toUpperCase()))
-      found.push(el.tagName);
-    for (const a of el.attributes)
-      if (a.name.startsWith('on') || /javascript:/i.test(a.value)) found.push(a.name);
-  }
-  return {found, pwned: typeof window.__pwned};
-})()
-"""
-
-
-def rgb(colour: str) -> str:
-    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgb({r}, {g}, {b})"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Chromium]:
-    require_tools("chromium")
-    with Chromium() as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
-
-
-def open_clean(browser: Chromium, path: Path) -> None:
-    """Load a page and insist it was quiet and self-contained."""
-    load = browser.load(path)
-    assert load.errors() == []
-    assert load.requests == [path.resolve().as_uri()]
-
-
-def check_one_page(browser: Chromium, out: Path) -> None:
-    for paper in ("a4", "letter"):
-        pdf = browser.print_pdf(out.with_suffix(f".{paper}.pdf"), paper=paper)
-        assert pdf_page_count(pdf.read_bytes()) == 1, f"{pdf.name} prints on more than one page"
-
-
-def check_arrows(browser: Chromium, expected: dict[str, Ink]) -> None:
-    arrows = browser.evaluate(ARROWS_JS)
-    assert [a["flow"] for a in arrows] == list(expected)
-    for arrow in arrows:
-        ink = expected[arrow["flow"]]
-        assert arrow["status"] == ink.value
-        assert arrow["stroke"] == rgb(COLOUR[ink]), arrow
-        assert arrow["head"] == rgb(COLOUR[ink]), arrow
-        assert arrow["length"] > 600  # spans client to camera, across the picture
-    assert browser.evaluate(LAYOUT_JS) == []
 
 
 def test_harness_sees_console_errors_exceptions_and_requests(
@@ -278,3 +187,23 @@ def test_fleet_report_in_chromium(browser: Chromium, artifacts: Path) -> None:
     for paper in ("a4", "letter"):  # the summary, then one page per camera
         pdf = browser.print_pdf(out.with_suffix(f".{paper}.pdf"), paper=paper)
         assert pdf_page_count(pdf.read_bytes()) == 1 + len(reports)
+
+
+def test_long_addresses_and_five_digit_ports_stay_in_their_boxes(
+    browser: Chromium, artifacts: Path
+) -> None:
+    options = {
+        "client": "vlc",
+        "transport": "udp",
+        "camera_side": "public",
+        "http_port": 48080,
+        "base_port": 42222,
+        "rtsp_port": 45540,
+        "client_port": 65530,
+    }
+    report = report_for(options, camera="2001:db8:1234:5678:9abc:def0:1234:5678")
+    out = artifacts / "report-long-values.html"
+    out.write_text(render_report_html(report, [], checked_at=WHEN), encoding="utf-8")
+    open_clean(browser, out)
+    assert browser.evaluate(LAYOUT_JS) == []
+    browser.screenshot(out.with_suffix(".png"))

@@ -106,9 +106,10 @@ def render_reports_html(
             body.append(f'<section class="camera" id="camera-{i}">')
             body += _report_parts(report, checked_at, name=name, ident=f"site-{i}")
             body.append("</section>")
+    command = command_line_text(command_line) or "(not recorded)"
     body += [
         '<section class="repro"><h2>Reproduce this check</h2>',
-        f'<pre class="command"><code>{_e(command_line_text(command_line))}</code></pre>',
+        f'<pre class="command"><code>{_e(command)}</code></pre>',
         "</section>",
         _footer(),
     ]

@@ -81,6 +81,7 @@ class SiteDrawing:
 WIDTH = 1000
 SLOT_X = {"client": 80, "client-sharer": 285, "internet": 500, "camera-sharer": 715, "camera": 920}
 HOST_W, SHARER_W = 140, 220
+HOST_H = 116  # glyph, name and four lines
 TOP = 8
 LANE_H = 46  # a lane with a note under its arrow
 LANE_H_BARE = 34  # a lane without one
@@ -128,7 +129,7 @@ def _host_box(host: Host, drawing: SiteDrawing, height: int) -> str:
         glyph,
         _text(cx, TOP + 56, title, "node-title"),
     ]
-    out += [_text(cx, TOP + 72 + 14 * i, line, "node-sub") for i, line in enumerate(lines)]
+    out += [_text(cx, TOP + 72 + 13 * i, line, "node-sub") for i, line in enumerate(lines)]
     out.append("</g>")
     return "\n".join(out)
 
@@ -136,10 +137,11 @@ def _host_box(host: Host, drawing: SiteDrawing, height: int) -> str:
 def _host_lines(host: Host, s: Scenario, camera_address: str | None) -> list[str]:
     if host is Host.CLIENT:
         return ["private LAN" if s.is_private(host) else "public address"]
-    ports = [f"HTTP {s.http_port} · base {s.base_port}", f"RTSP {s.rtsp_port}"]
+    # One port a line: five-digit ports side by side do not fit the box.
+    ports = [f"HTTP {s.http_port}", f"base {s.base_port}", f"RTSP {s.rtsp_port}"]
     if s.is_private(host):
         return ["camera LAN", *ports]
-    return [_clip(camera_address or "public address", 22), *ports]
+    return [_clip(camera_address or "public address", 20), *ports]
 
 
 def _client_glyph(cx: float, cy: float) -> str:
@@ -400,7 +402,7 @@ def site_svg(drawing: SiteDrawing) -> str:
         _sharer_height([m for m in drawing.forwards if m.forward.router is r])
         for r in plan.routers()
     ]
-    box_h = max([108, *sharer_heights])
+    box_h = max([HOST_H, *sharer_heights])
     y0 = TOP + box_h + 30
     ys = _lane_ys(drawing.lanes, y0)
     lanes_end = ys[-1] if ys else y0
