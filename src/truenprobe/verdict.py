@@ -256,7 +256,7 @@ def _interleaved_media(flow: Flow, ctx: _Context, evidence: dict[str, Any]) -> _
                 entry["sequence_gaps"] = a.sequence_gaps
                 played = _played_at(ctx, "tcp")
                 if a.first_ms is not None and played is not None:
-                    entry["first_after_play_ms"] = round(a.first_ms - played, 1)
+                    entry["first_after_play_ms"] = _after(a.first_ms, played)
             else:
                 entry["sender_reports"] += a.sender_reports
         evidence["interleaved"] = by_media
@@ -366,7 +366,7 @@ def _udp_evidence(
                 entry["sender_reports"] = a.sender_reports
             request = requested.get(a.port)
             if request is not None and request.played_at_ms is not None and a.first_ms is not None:
-                entry["first_after_play_ms"] = round(a.first_ms - request.played_at_ms, 1)
+                entry["first_after_play_ms"] = _after(a.first_ms, request.played_at_ms)
             if a.note:
                 entry["note"] = a.note
             per_port[str(a.port)] = entry
@@ -621,6 +621,12 @@ def _waited(ctx: _Context, request: MediaRequest) -> str:
     if request.played_at_ms is None or ctx.obs.duration_ms <= request.played_at_ms:
         return ""
     return f" in the {(ctx.obs.duration_ms - request.played_at_ms) / 1000:.1f} s after PLAY"
+
+
+def _after(first_ms: float, played_ms: float) -> float:
+    """Media can land a hair before the PLAY answer is read (the camera sends right after
+    answering): that is 0 ms after PLAY, not a negative time."""
+    return max(0.0, round(first_ms - played_ms, 1))
 
 
 def _hex(ssrc: int | None) -> str | None:
