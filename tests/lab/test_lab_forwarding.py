@@ -4,8 +4,8 @@ omitted or wrong rule is caught and named (needs root, ip, nft; smcrouted for mu
 from __future__ import annotations
 
 import pytest
+from tests.support.tools import require_netns, require_tools
 
-from support.tools import require_netns, require_tools
 from truenprobe.lab.forwards import parse_site_forwards, select_forwards
 from truenprobe.lab.network import LabNetwork
 from truenprobe.lab.reach import check_plan_forwards, tcp_reach, udp_reach

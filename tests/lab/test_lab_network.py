@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
+from tests.support.tools import require_netns
 
-from support.tools import require_netns
 from truenprobe.lab.clean import clean_leftovers, find_leftovers
 from truenprobe.lab.network import LabNetwork
 from truenprobe.lab.system import LabError, list_netns
