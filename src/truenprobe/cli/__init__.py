@@ -8,6 +8,7 @@ import sys
 import typer
 
 from truenprobe import __version__
+from truenprobe.cli.lab import lab_app
 from truenprobe.cli.plan import plan_command
 from truenprobe.errors import EXIT_USAGE, TruenprobeError
 
@@ -36,6 +37,7 @@ def _root(
 
 
 app.command("plan")(plan_command)
+app.add_typer(lab_app, name="lab")
 
 
 def _fail(message: str, code: int) -> None:
