@@ -263,17 +263,20 @@ def _read_report(stdout: str, last_error: str) -> dict[str, Any]:
 async def run_cells(
     specs: Sequence[CellSpec],
     jobs: int,
-    on_done: Callable[[CellResult], None] | None = None,
+    on_done: Callable[[int, CellResult], None] | None = None,
     first_cell: int = 1,
 ) -> list[CellResult]:
-    """Run cells ``jobs`` at a time (each has its own namespaces); results in input order."""
+    """Run cells ``jobs`` at a time (each has its own namespaces); results in input order.
+
+    ``on_done(index, result)`` is called as each cell finishes.
+    """
     gate = asyncio.Semaphore(max(1, jobs))
 
     async def one(index: int, spec: CellSpec) -> CellResult:
         async with gate:
             outcome = await run_cell(spec, first_cell + index)
         if on_done is not None:
-            on_done(outcome)
+            on_done(index, outcome)
         return outcome
 
     # A TaskGroup: one cell's unexpected error (or Ctrl-C) cancels the others, and each

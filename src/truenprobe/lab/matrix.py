@@ -15,12 +15,12 @@ Judging (``judge``) is pure; the cells run concurrently, each in its own namespa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from truenprobe.lab.cell import DEFAULT_STAGE_S, CellResult, CellSpec
+from truenprobe.lab.cell import DEFAULT_STAGE_S, CellResult, CellSpec, run_cells
 from truenprobe.lab.forwards import parse_site_forwards
 from truenprobe.lab.topology import Place
 from truenprobe.plan.model import Forward, Scenario, Side
@@ -316,3 +316,22 @@ def matrix_dict(rows: Sequence[MatrixRow], duration_s: float, jobs: int) -> dict
         },
         "notes": list(MATRIX_NOTES),
     }
+
+
+async def run_matrix(
+    cells: Sequence[MatrixCell],
+    jobs: int,
+    on_row: Callable[[MatrixRow], None] | None = None,
+) -> list[MatrixRow]:
+    """Run every cell, ``jobs`` at a time, and judge each as it finishes."""
+
+    def done(index: int, result: CellResult) -> None:
+        if on_row is not None:
+            on_row(MatrixRow(cells[index], result, _judge_result(cells[index], result)))
+
+    results = await run_cells([c.spec for c in cells], jobs, done)
+    return [MatrixRow(c, r, _judge_result(c, r)) for c, r in zip(cells, results, strict=True)]
+
+
+def _judge_result(cell: MatrixCell, result: CellResult) -> Judgement:
+    return judge(cell, result.report, result.error)
