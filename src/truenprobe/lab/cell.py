@@ -26,7 +26,7 @@ from truenprobe.lab.topology import (
     Topology,
     build_topology,
 )
-from truenprobe.plan.model import Client, Plan, Scenario, Transport
+from truenprobe.plan.model import Client, Plan, Protocol, Scenario, Transport
 from truenprobe.plan.resolve import resolve
 from truenprobe.plan.scenario import scenario_to_dict
 from truenprobe.plan.serialize import forward_to_dict
@@ -86,11 +86,25 @@ def camera_argv(plan: Plan) -> list[str]:
         "--rtsp-port",
         str(s.rtsp_port),
     ]
+    vsnm_port = vsnm_multicast_port(plan)
+    if vsnm_port is not None:
+        # The prober drives VSNM multicast through the camera's RTSP: the camera must send
+        # that stream to the VSNM multicast port (base + 16), as a Truen camera does in
+        # VSNM multicast mode, instead of the stream's RTSP multicast port.
+        media = "video" if s.stream.has_video else "audio"
+        argv += ["--multicast-port", f"{s.stream.value}/{media}={vsnm_port}"]
     if s.client is Client.VLC and s.transport is Transport.UDP and s.client_port is not None:
         # The document has the camera use the player's port numbers for its own UDP
         # ports (the optional forward "xxxx~xxxx+1 -> camera IP/xxxx~xxxx+1").
         argv += ["--server-port", str(s.client_port)]
     return argv
+
+
+def vsnm_multicast_port(plan: Plan) -> int | None:
+    s = plan.scenario
+    if s.protocol is Protocol.VSNM and s.transport is Transport.MULTICAST:
+        return s.base_port + 16
+    return None
 
 
 def camera_ports(plan: Plan) -> list[int]:
@@ -141,6 +155,13 @@ def lab_findings(plan: Plan, topology: Topology, forwards: LabForwards) -> list[
         )
     for rule in forwards.test_aids:
         out.append(f"{LAB}: test aid: {rule.test_aid}")
+    vsnm_port = vsnm_multicast_port(plan)
+    if vsnm_port is not None:
+        out.append(
+            f"{LAB}: test aid: the emulated camera sends the RTSP multicast of "
+            f"{s.stream.value} to port {vsnm_port} (base port + 16), standing in for its VSNM "
+            "multicast, so the prober can drive it"
+        )
     out += [f"{LAB}: {note}" for note in forwards.notes]
     if routes_multicast(plan, topology):
         out.append(
