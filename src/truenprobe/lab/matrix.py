@@ -23,7 +23,7 @@ from typing import Any
 from truenprobe.lab.cell import DEFAULT_STAGE_S, CellResult, CellSpec, run_cells
 from truenprobe.lab.forwards import parse_site_forwards
 from truenprobe.lab.topology import Place
-from truenprobe.plan.model import Forward, Scenario, Side
+from truenprobe.plan.model import Forward, Scenario, Side, Transport
 from truenprobe.plan.resolve import resolve
 from truenprobe.plan.rules import SECTIONS
 from truenprobe.plan.scenario import build_scenario, scenario_to_dict
@@ -335,3 +335,12 @@ async def run_matrix(
 
 def _judge_result(cell: MatrixCell, result: CellResult) -> Judgement:
     return judge(cell, result.report, result.error)
+
+
+def needs_multicast_routing(cells: Iterable[MatrixCell]) -> bool:
+    """Whether any cell sends multicast across an IP sharer (and so needs smcrouted)."""
+    return any(
+        c.spec.scenario.transport is Transport.MULTICAST
+        and Side.PRIVATE in (c.spec.scenario.camera_side, c.spec.scenario.client_side)
+        for c in cells
+    )
