@@ -43,6 +43,10 @@ from truenprobe.plan.model import Host, Plan
 from truenprobe.report.model import Report, Status
 
 NAT_LOOPBACK = "NAT loopback"  # every Limitation.reason of this kind starts with it
+NAT_LOOPBACK_SHORT = (
+    f"not tested: depends on {NAT_LOOPBACK} (this client is inside the camera's LAN; "
+    "see the finding)"
+)
 # Addresses behind an IP sharer. Written out rather than ``is_private``, which also
 # counts documentation ranges (the lab's "public" internet) as private.
 _BEHIND_NAT = tuple(
@@ -178,16 +182,16 @@ def nat_loopback_reason(observations: Observations) -> str | None:
 def explain_nat_loopback(report: Report, observations: Observations) -> Report:
     """Pure: with the NAT-loopback Limitation, no failure blames a forward.
 
-    A failed flow becomes skipped (it could not be tested from here), with the NAT
-    loopback explanation as its diagnosis and no forward; flows that passed stay passed.
-    The explanation is also the report's first finding.
+    A failed flow becomes skipped (it could not be tested from here) with no forward and
+    a short diagnosis; the whole explanation, with how to test correctly, is the
+    report's first finding. Flows that passed stay passed.
     """
     reason = nat_loopback_reason(observations)
     if reason is None:
         return report
     results = tuple(
-        replace(r, status=Status.SKIPPED, diagnosis=reason, forward=None)
-        if r.status is Status.FAIL
+        replace(r, status=Status.SKIPPED, diagnosis=NAT_LOOPBACK_SHORT, forward=None)
+        if r.status is Status.FAIL or (r.diagnosis and NAT_LOOPBACK in r.diagnosis)
         else r
         for r in report.results
     )
