@@ -28,6 +28,12 @@ from truenprobe.plan.scenario import build_scenario
 
 SCENARIO = {"client": "decoder", "protocol": "rtsp", "transport": "tcp"}
 LOOPBACK = "127.0.0.77"  # a loopback address of its own: no port clash with anyone
+# How `truenprobe camera` announces the ports it got (with 0 = any free port).
+PORT_LINES = (
+    ("http", r"http://[\d.]+:(\d+)/"),
+    ("base", r"base port\s+TCP (\d+)"),
+    ("rtsp", r"RTSP\s+TCP (\d+)"),
+)
 
 
 def lab_cell() -> float:
@@ -49,8 +55,7 @@ def bare_check() -> float:
         assert camera.stdout is not None
         ports = {}
         for line in camera.stdout:
-            for key, pattern in (("http", r"http://[\d.]+:(\d+)/"), ("base", r"base port\s+TCP (\d+)"),
-                                 ("rtsp", r"RTSP\s+TCP (\d+)")):  # fmt: skip
+            for key, pattern in PORT_LINES:
                 if m := re.search(pattern, line):
                     ports[key] = m.group(1)
             if line.startswith("Ready"):
