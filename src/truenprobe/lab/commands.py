@@ -16,7 +16,7 @@ from truenprobe.lab.topology import Node, Topology
 class SetupCommands:
     root_batch: tuple[str, ...]  # run with `ip -batch -` in our own namespace
     netns_batches: dict[str, tuple[str, ...]]  # run with `ip -n NS -batch -`
-    sysctls: dict[str, tuple[str, ...]]  # "key=value", run after the batches
+    sysctls: dict[str, tuple[str, ...]]  # "key=value", set before the links come up
 
 
 def setup_commands(topology: Topology) -> SetupCommands:

@@ -121,8 +121,9 @@ class LabNetwork:
         commands = setup_commands(self.topology)
         self._namespaces = list(self.topology.namespaces)  # before any exists: see close()
         await ip_batch(commands.root_batch)
-        await asyncio.gather(*(ip_batch(lines, ns) for ns, lines in commands.netns_batches.items()))
+        # Settings first, while every link is still down: no IPv6 chatter ever starts.
         await asyncio.gather(*(sysctl(ns, s) for ns, s in commands.sysctls.items()))
+        await asyncio.gather(*(ip_batch(lines, ns) for ns, lines in commands.netns_batches.items()))
         await self._wait_links_up()
 
     async def _wait_links_up(self) -> None:
