@@ -285,6 +285,9 @@ class MatrixRow:
             "why": self.judgement.why,
             "duration_s": round(r.duration_s, 2),
             "error": r.error,
+            # the whole report where the cell disagrees, to see why without a rerun
+            "report": None if self.judgement.agree else r.report,
+            "logs": None if self.judgement.agree else r.logs,
         }
 
 
