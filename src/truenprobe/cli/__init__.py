@@ -8,8 +8,11 @@ import sys
 import typer
 
 from truenprobe import __version__
+from truenprobe.cli.camera import camera_command
+from truenprobe.cli.check import check_command
 from truenprobe.cli.lab import lab_app
 from truenprobe.cli.plan import plan_command
+from truenprobe.cli.send import send_command
 from truenprobe.errors import EXIT_USAGE, TruenprobeError
 
 app = typer.Typer(
@@ -37,6 +40,9 @@ def _root(
 
 
 app.command("plan")(plan_command)
+app.command("camera")(camera_command)
+app.command("check")(check_command)
+app.command("send")(send_command)
 app.add_typer(lab_app, name="lab")
 
 

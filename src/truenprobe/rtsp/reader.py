@@ -18,7 +18,13 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from truenprobe.rtsp.message import Headers, InterleavedFrame, Request, Response
+from truenprobe.rtsp.message import (
+    Headers,
+    InterleavedFrame,
+    Request,
+    Response,
+    redact_userinfo,
+)
 
 MAX_HEADER_BYTES = 8 * 1024
 MAX_BODY_BYTES = 64 * 1024
@@ -183,7 +189,9 @@ def _parse_head(head: bytes) -> tuple[str, Headers]:
             continue
         name, colon, value = line.partition(":")
         if not colon or not _TOKEN.match(name):
-            raise RtspProtocolError(f"malformed header line {line[:60]!r}")
+            # Only the field's name: the rest of a broken line may hold credentials.
+            shown = name[:40] if colon else "(no colon)"
+            raise RtspProtocolError(f"malformed header line {shown!r}")
         fields.append([name, value.strip()])
     return start_line, Headers(tuple((n, v) for n, v in fields))
 
@@ -206,7 +214,7 @@ def _content_length(headers: Headers, limit: int) -> int:
 def _check_version(version: str) -> None:
     match = _VERSION.match(version)
     if match is None:
-        raise RtspProtocolError(f"not an RTSP version: {version[:20]!r}")
+        raise RtspProtocolError(f"not an RTSP version: {redact_userinfo(version[:20])!r}")
     if match.group(1) != "1":
         raise RtspProtocolError(f"{version} is not supported", 505)
 
@@ -214,7 +222,7 @@ def _check_version(version: str) -> None:
 def _request(start_line: str, headers: Headers, body: bytes) -> Request:
     parts = start_line.split(" ")
     if len(parts) != 3 or not _TOKEN.match(parts[0]) or not parts[1]:
-        raise RtspProtocolError(f"malformed request line {start_line[:80]!r}")
+        raise RtspProtocolError(f"malformed request line {redact_userinfo(start_line[:80])!r}")
     method, uri, version = parts
     _check_version(version)
     return Request(method, uri, headers, body, version)
