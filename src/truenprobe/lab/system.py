@@ -43,7 +43,7 @@ def missing_requirements(*, multicast_routing: bool = False) -> list[str]:
 def require_lab(*, multicast_routing: bool = False) -> None:
     missing = missing_requirements(multicast_routing=multicast_routing)
     if missing:
-        raise MissingToolError("truenprobe lab needs " + "; ".join(missing))
+        raise MissingToolError("the lab needs " + "; ".join(missing))
 
 
 def _first_line(text: str) -> str:
