@@ -57,10 +57,10 @@ def test_run_passes_with_the_plans_forwards(cli):
 
 
 def test_run_names_the_omitted_forward_and_writes_every_format(cli, tmp_path):
-    junit, markdown = tmp_path / "r.xml", tmp_path / "r.md"
+    junit, markdown, html = tmp_path / "r.xml", tmp_path / "r.md", tmp_path / "r.html"
     result = _lab(
         cli, "run", *DECODER_UDP, "--omit-forward", "3", "--format", "json",
-        "--junit", str(junit), "--markdown", str(markdown),
+        "--junit", str(junit), "--markdown", str(markdown), "--html", str(html),
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
@@ -71,6 +71,7 @@ def test_run_names_the_omitted_forward_and_writes_every_format(cli, tmp_path):
     assert any("#3 omitted on purpose" in f for f in report["findings"])
     assert "<testsuite" in junit.read_text()
     assert "omitted on purpose" in markdown.read_text()
+    assert "omitted on purpose" in html.read_text()
 
 
 def test_run_table_output(cli):
