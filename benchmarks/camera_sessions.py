@@ -1,17 +1,23 @@
 """N concurrent UDP unicast sessions of /video1: our camera against gst-rtsp-server.
 
     .venv/bin/python benchmarks/camera_sessions.py [--sessions 1,25,50,100] [--seconds 10]
+        [--runs 3] [--servers ours,gst]
 
 Both servers serve the same clip (made here by scripts/make_media.sh, 60 s, so neither
 loops during a run) from their own process; this process is the load: N RTSP clients
 that SETUP the video track over UDP and PLAY. Measured per server and N:
-- CPU of the server process (utime+stime from /proc over the window, in cores), and the
-  kernel's part of it (stime: mostly the sends themselves);
-- CPU per added session = (cpu(N) - cpu(1)) / (N - 1), and per RTP packet;
+- CPU of the server process over the window, in cores: the scheduler's run time of all
+  its threads (/proc/PID/task/*/schedstat, nanoseconds; utime+stime tick in 10 ms steps,
+  too coarse for one session), and the kernel's part of it (stime/(utime+stime): mostly
+  the sends and the loopback delivery they trigger);
+- CPU per added session = (cpu(N) - cpu(1)) / (N - 1), and per added RTP packet;
 - pacing jitter: for each session, |arrival gap - RTP timestamp gap| between consecutive
   frames (marker packets), with kernel receive timestamps (SO_TIMESTAMPNS) so the
   client's own scheduling does not count; p50 and p99 over all sessions' frames.
-Prints a markdown table and writes test-artifacts/camera_sessions.json.
+With --runs K the servers take turns K times (ours, gst, ours, gst, ...: the machine's
+load drifts); the summary gives the median of each server's per-session cost and the
+median of the K per-run ratios. Prints a markdown table (the median run) and writes
+test-artifacts/camera_sessions.json.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -48,9 +55,22 @@ def free_tcp_port() -> int:
 
 
 def process_cpu_seconds(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of a process so far."""
+    """(user, system) CPU seconds of a process so far, in clock ticks (10 ms steps)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+
+
+def process_run_seconds(pid: int) -> float:
+    """On-CPU time of all the process's live threads so far, to the nanosecond."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 @dataclass
@@ -166,10 +186,12 @@ async def measure(url: str, pid: int, sessions: int, seconds: float) -> dict[str
     receivers = [c.receiver for c in clients if c.receiver is not None]
     for receiver in receivers:
         receiver.recording = True
-    cpu0, wall0 = process_cpu_seconds(pid), time.monotonic()
+    ticks0, run0, wall0 = process_cpu_seconds(pid), process_run_seconds(pid), time.monotonic()
     await asyncio.sleep(seconds)
-    cpu1, wall1 = process_cpu_seconds(pid), time.monotonic()
-    user, system = ((b - a) / (wall1 - wall0) for a, b in zip(cpu0, cpu1, strict=True))
+    ticks1, run1, wall1 = process_cpu_seconds(pid), process_run_seconds(pid), time.monotonic()
+    cores = (run1 - run0) / (wall1 - wall0)
+    user_ticks, system_ticks = (b - a for a, b in zip(ticks0, ticks1, strict=True))
+    kernel_share = system_ticks / (user_ticks + system_ticks) if user_ticks + system_ticks else 0
     for receiver in receivers:
         receiver.recording = False
     jitter_ms = []
@@ -182,15 +204,16 @@ async def measure(url: str, pid: int, sessions: int, seconds: float) -> dict[str
     packets = sum(r.packets for r in receivers)
     return {
         "sessions": sessions,
-        "cpu_cores": user + system,
-        "user_cores": user,
-        "system_cores": system,
+        "cpu_cores": cores,
+        "user_cores": cores * (1 - kernel_share),
+        "system_cores": cores * kernel_share,
         "packets_per_s": packets / (wall1 - wall0),
         "frames_per_session_s": sum(len(r.frames) for r in receivers)
         / max(1, len(receivers))
         / (wall1 - wall0),
         "jitter_p50_ms": percentile(jitter_ms, 0.50),
         "jitter_p99_ms": percentile(jitter_ms, 0.99),
+        "load_average": load_average(),  # type: ignore[dict-item]
     }
 
 
@@ -227,9 +250,9 @@ async def run_server(
             row["server"] = name  # type: ignore[assignment]
             rows.append(row)
             print(
-                f"{name:>18} N={count:<4} cpu={row['cpu_cores']:.4f} cores "
+                f"{name:>18} N={count:<4} cpu={row['cpu_cores']:.5f} cores "
                 f"p50={row['jitter_p50_ms']:.2f} ms p99={row['jitter_p99_ms']:.2f} ms "
-                f"{row['packets_per_s']:.0f} pkt/s",
+                f"{row['packets_per_s']:.0f} pkt/s (load {row['load_average']})",
                 flush=True,
             )
             await asyncio.sleep(1.0)
@@ -259,56 +282,21 @@ def make_clips(workdir: Path) -> None:
     )  # fmt: skip
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", default="1,25,50,100")
-    parser.add_argument("--seconds", type=float, default=10.0)
-    args = parser.parse_args()
-    counts = [int(n) for n in args.sessions.split(",")]
-    workdir = Path(tempfile.mkdtemp(prefix="truenprobe-bench-"))
-    try:
-        make_clips(workdir)
-        ours_port, gst_port = free_tcp_port(), free_tcp_port()
-        ours = [
-            sys.executable,
-            "-m",
-            "truenprobe",
-            "camera",
-            "--host",
-            "127.0.0.1",
-            "--rtsp-port",
-            str(ours_port),
-            "--http-port",
-            "0",
-            "--base-port",
-            "0",
-            "--media-dir",
-            str(workdir),
-        ]
-        gst = [
-            GST_PYTHON,
-            str(Path(__file__).with_name("camera_gst_server.py")),
-            str(workdir / "video1.mp4"),
-            str(gst_port),
-        ]
-        rows = await run_server(
-            "truenprobe camera",
-            ours,
-            "Ready",
-            f"rtsp://127.0.0.1:{ours_port}/video1",
-            counts,
-            args.seconds,
-        )
-        rows += await run_server(
-            "gst-rtsp-server",
-            gst,
-            "ready",
-            f"rtsp://127.0.0.1:{gst_port}/video1",
-            counts,
-            args.seconds,
-        )
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+SERVERS = {"ours": "truenprobe camera", "gst": "gst-rtsp-server"}
+
+
+def server_commands(workdir: Path) -> dict[str, tuple[list[str], str, int]]:
+    """Per server: its command, the line it prints when ready, and its RTSP port."""
+    ours_port, gst_port = free_tcp_port(), free_tcp_port()
+    ours = [sys.executable, "-m", "truenprobe", "camera", "--host", "127.0.0.1",
+            "--rtsp-port", str(ours_port), "--http-port", "0", "--base-port", "0",
+            "--media-dir", str(workdir)]  # fmt: skip
+    gst = [GST_PYTHON, str(Path(__file__).with_name("camera_gst_server.py")),
+           str(workdir / "video1.mp4"), str(gst_port)]  # fmt: skip
+    return {"ours": (ours, "Ready", ours_port), "gst": (gst, "ready", gst_port)}
+
+
+def print_table(rows: list[dict[str, float]]) -> None:
     print(
         "\n| server | sessions | CPU (cores) | of it kernel | RTP pkt/s "
         "| jitter p50 (ms) | jitter p99 (ms) |"
@@ -320,22 +308,65 @@ async def main() -> None:
             f"{row['system_cores']:.4f} | {row['packets_per_s']:.0f} | "
             f"{row['jitter_p50_ms']:.2f} | {row['jitter_p99_ms']:.2f} |"
         )
-    summary = {}
-    for name in ("truenprobe camera", "gst-rtsp-server"):
-        mine = [r for r in rows if r["server"] == name]
-        cores, micros = slope(mine)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", default="1,25,50,100")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--runs", type=int, default=3, help="turns of each server")
+    parser.add_argument("--servers", default="ours,gst", help="ours, gst or both")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.sessions.split(",")]
+    chosen = [s.strip() for s in args.servers.split(",")]
+    workdir = Path(tempfile.mkdtemp(prefix="truenprobe-bench-"))
+    runs: list[list[dict[str, float]]] = []
+    try:
+        make_clips(workdir)
+        for turn in range(args.runs):
+            print(f"run {turn + 1} of {args.runs}, load average {load_average()}", flush=True)
+            rows: list[dict[str, float]] = []
+            for key in chosen:
+                command, ready, port = server_commands(workdir)[key]
+                url = f"rtsp://127.0.0.1:{port}/video1"
+                rows += await run_server(SERVERS[key], command, ready, url, counts, args.seconds)
+            runs.append(rows)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    per_run: list[dict[str, tuple[float, float]]] = [
+        {
+            name: slope([r for r in rows if r["server"] == name])
+            for name in (SERVERS[k] for k in chosen)
+        }
+        for rows in runs
+    ]
+    summary: dict[str, dict[str, float]] = {}
+    for name in (SERVERS[k] for k in chosen):
+        cores = statistics.median(run[name][0] for run in per_run)
+        micros = statistics.median(run[name][1] for run in per_run)
         summary[name] = {"cores_per_added_session": cores, "us_per_added_packet": micros}
+        each = ", ".join(f"{run[name][0]:.6f}" for run in per_run)
         print(
-            f"\n{name}: {cores:.5f} cores per added session, {micros:.2f} µs per added RTP packet"
+            f"\n{name}: median {cores:.6f} cores per added session ({each}), "
+            f"{micros:.2f} µs per added RTP packet"
         )
-    ratio = (
-        summary["truenprobe camera"]["cores_per_added_session"]
-        / summary["gst-rtsp-server"]["cores_per_added_session"]
-    )
-    print(f"ratio (ours / gst) of CPU per added session: {ratio:.2f}")
+    ratio = None
+    if len(chosen) == 2:
+        ratios = [
+            run[SERVERS["ours"]][0] / run[SERVERS["gst"]][0]
+            for run in per_run
+            if run[SERVERS["gst"]][0] > 0
+        ]
+        ratio = statistics.median(ratios)
+        shown = ", ".join(f"{r:.2f}" for r in ratios)
+        print(f"ratio (ours / gst) of CPU per added session: median {ratio:.2f} ({shown})")
+        middle = sorted(range(len(runs)), key=lambda i: ratios[i])[len(ratios) // 2]
+        print_table(runs[middle])
+    else:
+        print_table(runs[-1])
     out = ROOT / "test-artifacts" / "camera_sessions.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"rows": rows, "summary": summary, "ratio": ratio}, indent=2))
+    out.write_text(json.dumps({"runs": runs, "summary": summary, "ratio": ratio}, indent=2))
 
 
 if __name__ == "__main__":
