@@ -9,7 +9,8 @@ once. The kernel then gets the whole frame for every session in one ``sendmmsg``
 call: each message gathers [header, payload, header, payload, ...] straight from the
 packetized clip, and a run of full-size packets is one message that the kernel cuts
 into the same datagrams (UDP GSO). Python's work per frame no longer grows with the
-number of sessions; the kernel's does, as it must.
+number of sessions (only the C loops inside the integer operations do); the kernel's
+does, as it must.
 
 ``UnicastFanout.usable(sock)`` says whether this works here (Linux, a C library with
 ``sendmmsg``, 64-bit, IPv4); elsewhere each session sends its own packets
@@ -27,6 +28,7 @@ import socket
 import struct
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from truenprobe.camera.media import RTP_HEADER_SIZE, Clip, Feed, Frame
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-UDP_SEGMENT = 103  # Linux: setsockopt/cmsg level SOL_UDP, the GSO segment size
+UDP_SEGMENT = 103  # Linux: control message (SOL_UDP) carrying the GSO segment size
 # A GSO message fails with these where GSO cannot be used: no checksum offload (old
 # kernels), a path MTU below the segment, a kernel without UDP_SEGMENT.
 GSO_REFUSED = frozenset({errno.EIO, errno.EINVAL, errno.EMSGSIZE, errno.ENOPROTOOPT})
@@ -44,7 +46,15 @@ GSO_REFUSED = frozenset({errno.EIO, errno.EINVAL, errno.EMSGSIZE, errno.ENOPROTO
 BUFFER_FULL = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS})
 
 _IOVEC = struct.Struct("=QQ")  # struct iovec {void *base; size_t len} on 64-bit Linux
-_SEQ_ONE = (1).to_bytes(4, "big")  # lowest bit of a header's sequence field (bytes 2-3)
+IOVEC_SIZE = _IOVEC.size
+
+# One header record as a pattern: [0x80][PT|M][sequence][timestamp][SSRC], big-endian.
+_SEQUENCE_ONE = bytes(3) + b"\x01" + bytes(8)
+_SEQUENCE_MASK = bytes(2) + b"\xff\xff" + bytes(8)
+_TIMESTAMP_ONE = bytes(7) + b"\x01" + bytes(4)
+_TIMESTAMP_MASK = bytes(4) + b"\xff\xff\xff\xff" + bytes(4)
+
+Layout = tuple[tuple[int, int, int], ...]  # per message: first packet, packets, GSO segment
 
 
 class _MsgHdr(ctypes.Structure):
@@ -85,49 +95,77 @@ def _address_of(data: bytes) -> int:
 def _sockaddr_in(address: tuple[str, int]) -> bytes:
     """struct sockaddr_in: family (host order), port, address (network order), zeros."""
     host, port = address
-    return (
-        struct.pack("=H", socket.AF_INET)
-        + struct.pack("!H", port)
-        + socket.inet_aton(host)
-        + bytes(8)
+    family = struct.pack("=H", socket.AF_INET)
+    return family + struct.pack("!H", port) + socket.inet_aton(host) + bytes(8)
+
+
+@dataclass(frozen=True)
+class _FrameParts:
+    """What a fan-out needs of a frame, whoever the members are."""
+
+    payload_iovecs: bytes  # one member's iovecs: header entries blank, payloads filled in
+    gso: Layout  # a message per burst
+    plain: Layout  # a message per packet
+
+
+def _frame_parts(frame: Frame) -> _FrameParts:
+    iovecs = b"".join(
+        bytes(IOVEC_SIZE) + _IOVEC.pack(_address_of(p), len(p)) for p in frame.payloads
     )
+    gso = tuple((b.first, b.count, b.segment) for b in frame.bursts)
+    plain = tuple((i, 1, 0) for i in range(len(frame.payloads)))
+    return _FrameParts(iovecs, gso, plain)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """The integers all members' headers of a frame come from (see ``_Members.shape``)."""
+
+    static: int  # version, payload type, marker, SSRC
+    sequences: int  # each member's sequence offset (+ packet index) in its sequence lanes
+    sequence_ones: int
+    sequence_mask: int
+    timestamps: int  # each member's timestamp base in its timestamp lanes
+    timestamp_ones: int
+    timestamp_mask: int
+    header_iovecs: int  # the iovecs of the headers (payload entries blank), little-endian
+
+
+@dataclass(frozen=True)
+class _Messages:
+    array: Any  # ctypes array of struct mmsghdr, member after member
+    address: int
+    per_member: int
 
 
 class _Members:
     """Everything that depends on who is in the fan-out, built again when that changes.
 
     Per frame shape (packets per frame, marker) it holds the integers the headers are
-    computed from; per burst layout the ``sendmmsg`` message array. The buffers the
-    kernel reads (headers, iovecs, addresses) live here too, so the pointers in the
+    computed from; per burst layout the ``sendmmsg`` message array. The memory the
+    kernel reads (addresses, iovecs, headers) lives here too, so the pointers in the
     message arrays stay valid exactly as long as the arrays do.
     """
 
-    def __init__(self, senders: list[UdpSender], payload_type: int) -> None:
+    def __init__(self, senders: list[UdpSender], payload_type: int, most_packets: int) -> None:
         self.senders = senders
         self.payload_type = payload_type
         names = b"".join(_sockaddr_in(s.rtp_address) for s in senders)
         self.name_size = len(names) // len(senders)
         self.names = ctypes.create_string_buffer(names, len(names))
-        self.headers = ctypes.create_string_buffer(0)
-        self.iovecs = ctypes.create_string_buffer(0)
-        self._shapes: dict[tuple[int, bool], tuple[int, int, int, int, int, int, int, int]] = {}
-        self._messages: dict[tuple[tuple[int, int, int], ...], Any] = {}
+        # One buffer: every record's two iovecs (header, payload), then the headers.
+        records = most_packets * len(senders)
+        self.header_offset = 2 * IOVEC_SIZE * records
+        self.memory = ctypes.create_string_buffer(self.header_offset + RTP_HEADER_SIZE * records)
+        self.view = memoryview(self.memory).cast("B")
+        self._shapes: dict[tuple[int, bool], _Shape] = {}
+        self._messages: dict[Layout, _Messages] = {}
         self._controls: dict[int, ctypes.Array[ctypes.c_char]] = {}
 
-    def reserve(self, packets: int) -> None:
-        """Room for the headers and iovecs of a frame of ``packets`` packets."""
-        records = packets * len(self.senders)
-        if ctypes.sizeof(self.headers) < RTP_HEADER_SIZE * records:
-            # Addresses change: the cached shapes and messages point at the old buffers.
-            self.headers = ctypes.create_string_buffer(2 * RTP_HEADER_SIZE * records)
-            self.iovecs = ctypes.create_string_buffer(2 * 2 * _IOVEC.size * records)
-            self._shapes.clear()
-            self._messages.clear()
-
-    def shape(self, packets: int, marker: bool) -> tuple[int, int, int, int, int, int, int, int]:
+    def shape(self, packets: int, marker: bool) -> _Shape:
         """The integers a frame's headers (and header iovecs) come from, for a frame shape.
 
-        Headers are records of 12 bytes, member after member, each member's ``packets``
+        Headers are 12-byte records, member after member, each member's ``packets``
         records in a row: [0x80][PT|M][sequence][timestamp][SSRC], read big-endian.
         """
         key = (packets, marker)
@@ -135,68 +173,62 @@ class _Members:
         if found is not None:
             return found
         pt = self.payload_type
-        heads = [bytes((0x80, pt)) for _ in range(packets)]
+        heads = [bytes((0x80, pt))] * packets
         if marker:
             heads[-1] = bytes((0x80, pt | 0x80))
-        static, offsets, bases = [], [], []
+        static, sequences, timestamps = [], [], []
         for sender in self.senders:
             ssrc = sender.ssrc.to_bytes(4, "big")
-            base = sender.timestamp_base.to_bytes(4, "big")
+            base = bytes(4) + sender.timestamp_base.to_bytes(4, "big") + bytes(4)
             for k in range(packets):
                 static.append(heads[k] + bytes(6) + ssrc)
-                offsets.append(bytes(2) + ((sender.batch_offset + k) & 0xFFFF).to_bytes(2, "big"))
-                bases.append(bytes(4) + base)
+                offset = (sender.batch_offset + k) & 0xFFFF
+                sequences.append(bytes(2) + offset.to_bytes(2, "big") + bytes(8))
+                timestamps.append(base)
         records = len(static)
-        seq_ones = (bytes(3) + b"\x01" + bytes(8)) * records
-        seq_mask = (bytes(2) + b"\xff\xff" + bytes(8)) * records
-        ts_ones = (bytes(7) + b"\x01" + bytes(4)) * records
-        ts_mask = (bytes(4) + b"\xff\xff\xff\xff" + bytes(4)) * records
-        header_base = ctypes.addressof(self.headers)
-        # The header iovec of record r is entry 2r; its payload (per frame) is 2r + 1.
+        headers = ctypes.addressof(self.memory) + self.header_offset
+        # The header iovec of record r is entry 2r; its payload's (per frame) is 2r + 1.
         header_iovecs = b"".join(
-            _IOVEC.pack(header_base + RTP_HEADER_SIZE * r, RTP_HEADER_SIZE) + bytes(_IOVEC.size)
+            _IOVEC.pack(headers + RTP_HEADER_SIZE * r, RTP_HEADER_SIZE) + bytes(IOVEC_SIZE)
             for r in range(records)
         )
-        found = (
-            int.from_bytes(b"".join(static), "big"),
-            int.from_bytes(b"".join(o + bytes(8) for o in offsets), "big"),
-            int.from_bytes(seq_ones, "big"),
-            int.from_bytes(seq_mask, "big"),
-            int.from_bytes(b"".join(b + bytes(4) for b in bases), "big"),
-            int.from_bytes(ts_ones, "big"),
-            int.from_bytes(ts_mask, "big"),
-            int.from_bytes(header_iovecs, "little"),
+        found = _Shape(
+            static=int.from_bytes(b"".join(static), "big"),
+            sequences=int.from_bytes(b"".join(sequences), "big"),
+            sequence_ones=int.from_bytes(_SEQUENCE_ONE * records, "big"),
+            sequence_mask=int.from_bytes(_SEQUENCE_MASK * records, "big"),
+            timestamps=int.from_bytes(b"".join(timestamps), "big"),
+            timestamp_ones=int.from_bytes(_TIMESTAMP_ONE * records, "big"),
+            timestamp_mask=int.from_bytes(_TIMESTAMP_MASK * records, "big"),
+            header_iovecs=int.from_bytes(header_iovecs, "little"),
         )
         self._shapes[key] = found
         return found
 
-    def messages(self, frame: Frame, gso: bool) -> Any:
-        """The message array for this frame's burst layout: member after member."""
-        if gso:
-            layout = tuple((b.first, b.count, b.segment) for b in frame.bursts)
-        else:
-            layout = tuple((i, 1, 0) for i in range(len(frame.payloads)))
+    def messages(self, layout: Layout) -> _Messages:
+        """The message array for a frame's layout: member after member."""
         found = self._messages.get(layout)
         if found is not None:
             return found
-        packets = len(frame.payloads)
+        packets = sum(count for _, count, _ in layout)
         array = (_MMsgHdr * (len(self.senders) * len(layout)))()
-        names, iovecs = ctypes.addressof(self.names), ctypes.addressof(self.iovecs)
+        names, iovecs = ctypes.addressof(self.names), ctypes.addressof(self.memory)
         index = 0
         for member in range(len(self.senders)):
             for first, count, segment in layout:
                 header = array[index].msg_hdr
                 header.msg_name = names + self.name_size * member
                 header.msg_namelen = self.name_size
-                header.msg_iov = iovecs + _IOVEC.size * 2 * (member * packets + first)
+                header.msg_iov = iovecs + IOVEC_SIZE * 2 * (member * packets + first)
                 header.msg_iovlen = 2 * count
                 if count > 1:
                     control = self._control(segment)
                     header.msg_control = ctypes.addressof(control)
                     header.msg_controllen = ctypes.sizeof(control)
                 index += 1
-        self._messages[layout] = array
-        return array
+        found = _Messages(array, ctypes.addressof(array), len(layout))
+        self._messages[layout] = found
+        return found
 
     def _control(self, segment: int) -> ctypes.Array[ctypes.c_char]:
         """A control message that makes a message GSO with this segment size."""
@@ -214,19 +246,20 @@ class UnicastFanout:
 
     A sender joins when its session plays and leaves when it pauses or ends. A video
     sender waits for a keyframe before its first packet (as ``UdpSender`` does alone).
-    While a sender is in the fan-out its sequence and counters advance here; ``settle``
+    While a sender is in the fan-out its sequence and counts advance here; ``settle``
     writes them back to it (before a sender report, when it leaves).
     """
 
     def __init__(self, sock: socket.socket, clip: Clip, feed: Feed) -> None:
         self._sock = sock
-        self._clip = clip  # the iovecs point into its payloads: they must outlive us
+        self._clip = clip  # the iovecs point into its payloads: it must outlive them
         self._feed = feed
-        self._active: list[UdpSender] = []
+        self._most_packets = max(len(f.payloads) for f in clip.frames)
+        self._active: dict[UdpSender, None] = {}  # ordered: the members' order in memory
         self._waiting: list[UdpSender] = []
         self._members: _Members | None = None
         self._gso = True
-        self._payload_iovecs: dict[int, bytes] = {}
+        self._parts: dict[int, _FrameParts] = {}  # by id() of the clip's frames
         # What every active member got since this fan-out started (a sender keeps the
         # difference at joining, so these never need a per-member update).
         self.packets = 0
@@ -253,7 +286,7 @@ class UnicastFanout:
     def leave(self, sender: UdpSender) -> None:
         if sender in self._active:
             self.settle(sender)
-            self._active.remove(sender)
+            del self._active[sender]
             self._members = None
         elif sender in self._waiting:
             self._waiting.remove(sender)
@@ -277,13 +310,14 @@ class UnicastFanout:
         sender.batch_packets = sender.packets - self.packets
         sender.batch_octets = sender.octets - self.octets
         sender.batch_start = self.packets
-        self._active.append(sender)
+        sender.waiting_for_keyframe = False
+        self._active[sender] = None
         self._members = None
 
     def _stop(self, sender: UdpSender) -> None:
         """A send to it failed: it starts again at the next keyframe, like a lone sender."""
         self.settle(sender)
-        self._active.remove(sender)
+        del self._active[sender]
         self._members = None
         sender.send_errors += 1
         sender.waiting_for_keyframe = sender.keyframes_only_start
@@ -291,17 +325,18 @@ class UnicastFanout:
 
     # -- sending -------------------------------------------------------------------------
     def send_frame(self, frame: Frame, timestamp: int, now: float) -> None:
-        started = []
+        started: list[UdpSender] = []
         if self._waiting and (frame.keyframe or not self._clip.starts_on_keyframe):
             started, self._waiting = self._waiting, []
             for sender in started:
-                sender.waiting_for_keyframe = False
                 self._start(sender)
         if not self._active:
             return
         members = self._members
         if members is None:
-            members = self._members = _Members(list(self._active), self._clip.media.payload_type)
+            members = self._members = _Members(
+                list(self._active), self._clip.media.payload_type, self._most_packets
+            )
         failed = self._send(members, frame, timestamp)
         self.packets += len(frame.payloads)
         self.octets += frame.octets
@@ -318,38 +353,46 @@ class UnicastFanout:
                     sender.send_rtcp(report)
 
     def _send(self, members: _Members, frame: Frame, timestamp: int) -> list[UdpSender]:
-        """Write this frame's headers and iovecs, send; the members whose sends failed."""
+        """Write this frame's iovecs and headers, send; the members whose sends failed."""
+        parts = self._parts.get(id(frame))
+        if parts is None:
+            parts = self._parts[id(frame)] = _frame_parts(frame)
         packets = len(frame.payloads)
-        count = len(members.senders)
-        members.reserve(packets)
-        static, offsets, seq_ones, seq_mask, bases, ts_ones, ts_mask, header_iovecs = members.shape(
-            packets, frame.marker
-        )
-        sequence = self.packets & 0xFFFF
+        records = packets * len(members.senders)
+        shape = members.shape(packets, frame.marker)
         headers = (
-            static
-            | ((offsets + sequence * seq_ones) & seq_mask)
-            | ((bases + (timestamp & 0xFFFFFFFF) * ts_ones) & ts_mask)
-        ).to_bytes(RTP_HEADER_SIZE * packets * count, "big")
-        ctypes.memmove(members.headers, headers, len(headers))
-        iovecs = (int.from_bytes(self._payloads(frame) * count, "little") | header_iovecs).to_bytes(
-            2 * _IOVEC.size * packets * count, "little"
+            shape.static
+            | (
+                (shape.sequences + (self.packets & 0xFFFF) * shape.sequence_ones)
+                & shape.sequence_mask
+            )
+            | (
+                (shape.timestamps + (timestamp & 0xFFFFFFFF) * shape.timestamp_ones)
+                & shape.timestamp_mask
+            )
+        ).to_bytes(RTP_HEADER_SIZE * records, "big")
+        iovecs = (
+            int.from_bytes(parts.payload_iovecs * len(members.senders), "little")
+            | shape.header_iovecs
+        ).to_bytes(2 * IOVEC_SIZE * records, "little")
+        view = members.view
+        view[: len(iovecs)] = iovecs
+        view[members.header_offset : members.header_offset + len(headers)] = headers
+        gso = self._gso and len(parts.gso) < packets
+        failed, refused = self._transmit(
+            members, members.messages(parts.gso if gso else parts.plain), 0
         )
-        ctypes.memmove(members.iovecs, iovecs, len(iovecs))
-        gso = self._gso and len(frame.bursts) < packets
-        messages = members.messages(frame, gso)
-        failed, refused = self._transmit(members, messages, 0)
         if refused is not None:
             # Send the rest one datagram a message, and so from now on.
             log.warning("UDP GSO refused (%s): one datagram a message from now on", refused[1])
             self._gso = False
-            member, burst = divmod(refused[0], len(frame.bursts))
-            resume = member * packets + frame.bursts[burst].first
-            failed += self._transmit(members, members.messages(frame, False), resume)[0]
+            member, burst = divmod(refused[0], len(parts.gso))
+            resume = member * packets + parts.gso[burst][0]
+            failed += self._transmit(members, members.messages(parts.plain), resume)[0]
         return failed
 
     def _transmit(
-        self, members: _Members, messages: Any, first: int
+        self, members: _Members, messages: _Messages, first: int
     ) -> tuple[list[UdpSender], tuple[int, str] | None]:
         """Send the messages from index ``first`` on.
 
@@ -359,15 +402,13 @@ class UnicastFanout:
         sendmmsg = _sendmmsg()
         if sendmmsg is None:  # usable() was asked before this fan-out was made
             raise RuntimeError("sendmmsg is not available")
-        total = len(messages)
-        per_member = total // len(members.senders)
-        size = ctypes.sizeof(_MMsgHdr)
-        base = ctypes.addressof(messages)
+        per_member = messages.per_member
+        total = per_member * len(members.senders)
         fd = self._sock.fileno()
         failed: list[UdpSender] = []
         done = first
         while done < total:
-            sent = sendmmsg(fd, base + done * size, total - done, 0)
+            sent = sendmmsg(fd, messages.address + done * _MESSAGE_SIZE, total - done, 0)
             if sent > 0:
                 done += sent
                 continue
@@ -378,18 +419,11 @@ class UnicastFanout:
             if code in BUFFER_FULL:  # everyone not yet served misses this frame
                 failed += members.senders[member:]
                 break
-            if code in GSO_REFUSED and messages[done].msg_hdr.msg_control:
+            if code in GSO_REFUSED and messages.array[done].msg_hdr.msg_control:
                 return failed, (done, errno.errorcode.get(code, str(code)))
             failed.append(members.senders[member])  # its path refuses (unreachable, firewall)
             done = (member + 1) * per_member
         return failed, None
 
-    def _payloads(self, frame: Frame) -> bytes:
-        """One member's iovecs of a frame with the payloads filled in, headers blank."""
-        found = self._payload_iovecs.get(id(frame))
-        if found is None:
-            found = b"".join(
-                bytes(_IOVEC.size) + _IOVEC.pack(_address_of(p), len(p)) for p in frame.payloads
-            )
-            self._payload_iovecs[id(frame)] = found
-        return found
+
+_MESSAGE_SIZE = ctypes.sizeof(_MMsgHdr)

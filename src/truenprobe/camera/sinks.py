@@ -42,6 +42,7 @@ class RtpSender:
         "_pack",
         "_pt",
         "_pt_marker",
+        "_sdes",
         "clock_rate",
         "cname",
         "keyframes_only_start",
@@ -70,6 +71,7 @@ class RtpSender:
         self.octets = 0
         self.last_timestamp: int | None = None  # RTP timestamp of the last frame sent
         self.last_send = 0.0  # loop time it went out
+        self._sdes: bytes | None = None
 
     def rtp_timestamp(self, clip_ticks: int) -> int:
         return (self.timestamp_base + clip_ticks) & 0xFFFFFFFF
@@ -130,7 +132,9 @@ class RtpSender:
         report = SenderReport(
             self.ssrc, ntp_timestamp(time.time()), rtp_now, self.packets, self.octets
         )
-        return build_sender_report(report) + build_sdes_cname(self.ssrc, self.cname)
+        if self._sdes is None:  # the same in every report: built once
+            self._sdes = build_sdes_cname(self.ssrc, self.cname)
+        return build_sender_report(report) + self._sdes
 
     def _ready(self) -> bool:
         return True
