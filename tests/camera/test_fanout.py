@@ -12,7 +12,7 @@ import pytest
 
 from truenprobe.camera import fanout as fanout_module
 from truenprobe.camera.fanout import UnicastFanout
-from truenprobe.camera.media import Clip, Feed, bursts_of, load_clips
+from truenprobe.camera.media import Clip, Feed, load_clips
 from truenprobe.camera.sinks import UdpSender
 from truenprobe.rtp.packet import RtpPacket, SenderReport, parse_rtcp, parse_rtp
 
@@ -129,7 +129,6 @@ def test_each_session_gets_its_own_headers_from_its_first_keyframe(rig: Rig) -> 
     assert rig.feed.sinks == {rig.fanout}  # one sink, however many sessions
     count = len(rig.clip.frames)
     rig.send([count - 2, count - 1, 0, 1, 2, 3])  # the first two are not keyframes
-    assert any(b.count > 1 for b in rig.clip.frames[0].bursts)  # a GSO run is in there
     sent = [(0, 2 * STEP), (1, 3 * STEP), (2, 4 * STEP), (3, 5 * STEP)]
     for client, first in zip(rig.clients, announced, strict=True):
         assert client.packets() == _expected(rig, client, first, sent)
@@ -187,20 +186,6 @@ def _fake_sendmmsg(
     monkeypatch.setattr(fanout_module, "_sendmmsg", lambda: fake)
 
 
-def test_where_gso_is_refused_the_same_datagrams_go_one_a_message(
-    rig: Rig, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _fake_sendmmsg(monkeypatch, lambda _n, m: errno.EIO if m.msg_hdr.msg_control else 0)
-    announced = [c.sender.next_sequence() for c in rig.clients]
-    for client in rig.clients:
-        client.sender.attach(rig.feed)
-    rig.send([0, 1, 2])
-    sent = [(0, 0), (1, STEP), (2, 2 * STEP)]
-    for client, first in zip(rig.clients, announced, strict=True):
-        assert client.packets() == _expected(rig, client, first, sent)
-        assert client.sender.send_errors == 0
-
-
 def test_a_full_socket_buffer_drops_the_frame_for_those_not_served(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -208,7 +193,7 @@ def test_a_full_socket_buffer_drops_the_frame_for_those_not_served(
         client.sender.attach(rig.feed)
     rig.send([0])
     first = rig.clients[0]
-    messages_each = len(rig.clip.frames[1].bursts)
+    messages_each = len(rig.clip.frames[1].payloads)
     _fake_sendmmsg(monkeypatch, lambda n, _m: errno.EAGAIN if n > messages_each else 0)
     rig.send([1], start=1)
     monkeypatch.undo()
@@ -225,12 +210,3 @@ def test_a_full_socket_buffer_drops_the_frame_for_those_not_served(
         gap = got[len(frames[0].payloads)].sequence - got[len(frames[0].payloads) - 1].sequence
         assert gap & 0xFFFF == 1 + len(frames[1].payloads)
         assert client.sender.send_errors == 1
-
-
-def test_bursts_cut_runs_of_full_size_payloads() -> None:
-    runs = bursts_of((b"a" * 5, b"b" * 9, b"c" * 9, b"d" * 3, b"e" * 9, b"f" * 2), 9)
-    assert [(b.first, b.count, b.segment) for b in runs] == [
-        (0, 1, 21),
-        (1, 3, 21),
-        (4, 2, 21),
-    ]

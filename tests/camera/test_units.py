@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
@@ -21,9 +22,13 @@ from truenprobe.camera.sessions import SessionTable
 from truenprobe.camera.sinks import UdpSender
 from truenprobe.plan.model import Media, Stream
 from truenprobe.rtp.packet import (
+    NTP_UNIX_OFFSET,
     ReceiverReport,
     ReportBlock,
+    SenderReport,
     build_receiver_report,
+    build_sdes_cname,
+    build_sender_report,
     parse_rtcp,
     parse_rtp,
 )
@@ -125,6 +130,23 @@ def test_sender_rewrites_only_headers_and_waits_for_a_keyframe() -> None:
     finally:
         for sock in (out, rtp, rtcp):
             sock.close()
+
+
+def test_sender_reports_are_what_the_rtcp_builder_makes() -> None:
+    clip = load_clips(None, 15)["video1"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as out:
+        sender = UdpSender(clip, "camera@host", out, out, ("127.0.0.1", 9), ("127.0.0.1", 9))
+        sender.last_timestamp, sender.last_send = 0xFFFFFFF0, 10.0
+        sender.packets, sender.octets = 5 + (1 << 32), 7000
+        report = sender.sender_report(10.5)
+    assert report is not None
+    sr, _sdes = parse_rtcp(report)
+    assert isinstance(sr, SenderReport)
+    expected = SenderReport(
+        sender.ssrc, sr.ntp_timestamp, (0xFFFFFFF0 + 45000) & 0xFFFFFFFF, 5, 7000
+    )
+    assert report == build_sender_report(expected) + build_sdes_cname(sender.ssrc, "camera@host")
+    assert abs(sr.ntp_timestamp / (1 << 32) - NTP_UNIX_OFFSET - time.time()) < 60
 
 
 def test_feed_timestamps_continue_across_loops() -> None:

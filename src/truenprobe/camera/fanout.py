@@ -6,11 +6,13 @@ session, so a ``UnicastFanout`` writes the headers of all its sessions for a fra
 a few big-integer operations: each header field of each session is a lane of one
 integer, and the frame's timestamp and sequence advance are added to every lane at
 once. The kernel then gets the whole frame for every session in one ``sendmmsg``
-call: each message gathers [header, payload, header, payload, ...] straight from the
-packetized clip, and a run of full-size packets is one message that the kernel cuts
-into the same datagrams (UDP GSO). Python's work per frame no longer grows with the
-number of sessions (only the C loops inside the integer operations do); the kernel's
-does, as it must.
+call, each datagram gathered from its header and its payload straight from the
+packetized clip. Python's work per frame no longer grows with the number of sessions
+(only the C loops inside the integer operations do); the kernel's does, as it must.
+
+(Handing runs of full-size packets to the kernel as one UDP GSO message each was tried
+and measured: no gain on loopback, where the receiving side cuts them again, and it
+adds failure modes on real paths, so it is not done.)
 
 ``UnicastFanout.usable(sock)`` says whether this works here (Linux, a C library with
 ``sendmmsg``, 64-bit, IPv4); elsewhere each session sends its own packets
@@ -31,17 +33,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from truenprobe.camera.media import RTP_HEADER_SIZE, Clip, Feed, Frame
+from truenprobe.camera.media import Clip, Feed, Frame
+from truenprobe.rtp.packet import RTP_HEADER
 
 if TYPE_CHECKING:
     from truenprobe.camera.sinks import UdpSender
 
 log = logging.getLogger(__name__)
 
-UDP_SEGMENT = 103  # Linux: control message (SOL_UDP) carrying the GSO segment size
-# A GSO message fails with these where GSO cannot be used: no checksum offload (old
-# kernels), a path MTU below the segment, a kernel without UDP_SEGMENT.
-GSO_REFUSED = frozenset({errno.EIO, errno.EINVAL, errno.EMSGSIZE, errno.ENOPROTOOPT})
+RTP_HEADER_SIZE = RTP_HEADER.size
 # The socket's buffer is full: nothing more goes out in this frame.
 BUFFER_FULL = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS})
 
@@ -53,8 +53,6 @@ _SEQUENCE_ONE = bytes(3) + b"\x01" + bytes(8)
 _SEQUENCE_MASK = bytes(2) + b"\xff\xff" + bytes(8)
 _TIMESTAMP_ONE = bytes(7) + b"\x01" + bytes(4)
 _TIMESTAMP_MASK = bytes(4) + b"\xff\xff\xff\xff" + bytes(4)
-
-Layout = tuple[tuple[int, int, int], ...]  # per message: first packet, packets, GSO segment
 
 
 class _MsgHdr(ctypes.Structure):
@@ -99,22 +97,9 @@ def _sockaddr_in(address: tuple[str, int]) -> bytes:
     return family + struct.pack("!H", port) + socket.inet_aton(host) + bytes(8)
 
 
-@dataclass(frozen=True)
-class _FrameParts:
-    """What a fan-out needs of a frame, whoever the members are."""
-
-    payload_iovecs: bytes  # one member's iovecs: header entries blank, payloads filled in
-    gso: Layout  # a message per burst
-    plain: Layout  # a message per packet
-
-
-def _frame_parts(frame: Frame) -> _FrameParts:
-    iovecs = b"".join(
-        bytes(IOVEC_SIZE) + _IOVEC.pack(_address_of(p), len(p)) for p in frame.payloads
-    )
-    gso = tuple((b.first, b.count, b.segment) for b in frame.bursts)
-    plain = tuple((i, 1, 0) for i in range(len(frame.payloads)))
-    return _FrameParts(iovecs, gso, plain)
+def _payload_iovecs(frame: Frame) -> bytes:
+    """One member's iovecs of a frame: the header entries blank, the payloads filled in."""
+    return b"".join(bytes(IOVEC_SIZE) + _IOVEC.pack(_address_of(p), len(p)) for p in frame.payloads)
 
 
 @dataclass(frozen=True)
@@ -142,7 +127,7 @@ class _Members:
     """Everything that depends on who is in the fan-out, built again when that changes.
 
     Per frame shape (packets per frame, marker) it holds the integers the headers are
-    computed from; per burst layout the ``sendmmsg`` message array. The memory the
+    computed from; per number of packets the ``sendmmsg`` message array. The memory the
     kernel reads (addresses, iovecs, headers) lives here too, so the pointers in the
     message arrays stay valid exactly as long as the arrays do.
     """
@@ -159,8 +144,7 @@ class _Members:
         self.memory = ctypes.create_string_buffer(self.header_offset + RTP_HEADER_SIZE * records)
         self.view = memoryview(self.memory).cast("B")
         self._shapes: dict[tuple[int, bool], _Shape] = {}
-        self._messages: dict[Layout, _Messages] = {}
-        self._controls: dict[int, ctypes.Array[ctypes.c_char]] = {}
+        self._messages: dict[int, _Messages] = {}
 
     def shape(self, packets: int, marker: bool) -> _Shape:
         """The integers a frame's headers (and header iovecs) come from, for a frame shape.
@@ -205,40 +189,25 @@ class _Members:
         self._shapes[key] = found
         return found
 
-    def messages(self, layout: Layout) -> _Messages:
-        """The message array for a frame's layout: member after member."""
-        found = self._messages.get(layout)
+    def messages(self, packets: int) -> _Messages:
+        """The message array for frames of ``packets`` packets: member after member.
+
+        Message r sends record r: its iovecs 2r (header) and 2r + 1 (payload).
+        """
+        found = self._messages.get(packets)
         if found is not None:
             return found
-        packets = sum(count for _, count, _ in layout)
-        array = (_MMsgHdr * (len(self.senders) * len(layout)))()
+        array = (_MMsgHdr * (len(self.senders) * packets))()
         names, iovecs = ctypes.addressof(self.names), ctypes.addressof(self.memory)
-        index = 0
-        for member in range(len(self.senders)):
-            for first, count, segment in layout:
-                header = array[index].msg_hdr
-                header.msg_name = names + self.name_size * member
-                header.msg_namelen = self.name_size
-                header.msg_iov = iovecs + IOVEC_SIZE * 2 * (member * packets + first)
-                header.msg_iovlen = 2 * count
-                if count > 1:
-                    control = self._control(segment)
-                    header.msg_control = ctypes.addressof(control)
-                    header.msg_controllen = ctypes.sizeof(control)
-                index += 1
-        found = _Messages(array, ctypes.addressof(array), len(layout))
-        self._messages[layout] = found
+        for record in range(len(array)):
+            header = array[record].msg_hdr
+            header.msg_name = names + self.name_size * (record // packets)
+            header.msg_namelen = self.name_size
+            header.msg_iov = iovecs + 2 * IOVEC_SIZE * record
+            header.msg_iovlen = 2
+        found = _Messages(array, ctypes.addressof(array), packets)
+        self._messages[packets] = found
         return found
-
-    def _control(self, segment: int) -> ctypes.Array[ctypes.c_char]:
-        """A control message that makes a message GSO with this segment size."""
-        control = self._controls.get(segment)
-        if control is None:
-            # struct cmsghdr {size_t len; int level; int type}, a u16, padded to 8 bytes
-            data = struct.pack("=QiiH", 16 + 2, socket.SOL_UDP, UDP_SEGMENT, segment)
-            control = ctypes.create_string_buffer(data + bytes(6), 24)
-            self._controls[segment] = control
-        return control
 
 
 class UnicastFanout:
@@ -258,8 +227,7 @@ class UnicastFanout:
         self._active: dict[UdpSender, None] = {}  # ordered: the members' order in memory
         self._waiting: list[UdpSender] = []
         self._members: _Members | None = None
-        self._gso = True
-        self._parts: dict[int, _FrameParts] = {}  # by id() of the clip's frames
+        self._payloads: dict[int, bytes] = {}  # by id() of the clip's frames
         # What every active member got since this fan-out started (a sender keeps the
         # difference at joining, so these never need a per-member update).
         self.packets = 0
@@ -354,51 +322,28 @@ class UnicastFanout:
 
     def _send(self, members: _Members, frame: Frame, timestamp: int) -> list[UdpSender]:
         """Write this frame's iovecs and headers, send; the members whose sends failed."""
-        parts = self._parts.get(id(frame))
-        if parts is None:
-            parts = self._parts[id(frame)] = _frame_parts(frame)
+        payloads = self._payloads.get(id(frame))
+        if payloads is None:
+            payloads = self._payloads[id(frame)] = _payload_iovecs(frame)
         packets = len(frame.payloads)
         records = packets * len(members.senders)
         shape = members.shape(packets, frame.marker)
+        # A carry out of a lane lands in the field above it, which the mask clears.
+        sequences = shape.sequences + (self.packets & 0xFFFF) * shape.sequence_ones
+        timestamps = shape.timestamps + (timestamp & 0xFFFFFFFF) * shape.timestamp_ones
         headers = (
-            shape.static
-            | (
-                (shape.sequences + (self.packets & 0xFFFF) * shape.sequence_ones)
-                & shape.sequence_mask
-            )
-            | (
-                (shape.timestamps + (timestamp & 0xFFFFFFFF) * shape.timestamp_ones)
-                & shape.timestamp_mask
-            )
+            shape.static | (sequences & shape.sequence_mask) | (timestamps & shape.timestamp_mask)
         ).to_bytes(RTP_HEADER_SIZE * records, "big")
         iovecs = (
-            int.from_bytes(parts.payload_iovecs * len(members.senders), "little")
-            | shape.header_iovecs
+            int.from_bytes(payloads * len(members.senders), "little") | shape.header_iovecs
         ).to_bytes(2 * IOVEC_SIZE * records, "little")
         view = members.view
         view[: len(iovecs)] = iovecs
         view[members.header_offset : members.header_offset + len(headers)] = headers
-        gso = self._gso and len(parts.gso) < packets
-        failed, refused = self._transmit(
-            members, members.messages(parts.gso if gso else parts.plain), 0
-        )
-        if refused is not None:
-            # Send the rest one datagram a message, and so from now on.
-            log.warning("UDP GSO refused (%s): one datagram a message from now on", refused[1])
-            self._gso = False
-            member, burst = divmod(refused[0], len(parts.gso))
-            resume = member * packets + parts.gso[burst][0]
-            failed += self._transmit(members, members.messages(parts.plain), resume)[0]
-        return failed
+        return self._transmit(members, members.messages(packets))
 
-    def _transmit(
-        self, members: _Members, messages: _Messages, first: int
-    ) -> tuple[list[UdpSender], tuple[int, str] | None]:
-        """Send the messages from index ``first`` on.
-
-        Returns the members whose sends failed, and, if GSO was refused, the index of
-        the message it was refused for and why: nothing after it was sent.
-        """
+    def _transmit(self, members: _Members, messages: _Messages) -> list[UdpSender]:
+        """Send every message; the members whose sends failed."""
         sendmmsg = _sendmmsg()
         if sendmmsg is None:  # usable() was asked before this fan-out was made
             raise RuntimeError("sendmmsg is not available")
@@ -406,7 +351,7 @@ class UnicastFanout:
         total = per_member * len(members.senders)
         fd = self._sock.fileno()
         failed: list[UdpSender] = []
-        done = first
+        done = 0
         while done < total:
             sent = sendmmsg(fd, messages.address + done * _MESSAGE_SIZE, total - done, 0)
             if sent > 0:
@@ -419,11 +364,9 @@ class UnicastFanout:
             if code in BUFFER_FULL:  # everyone not yet served misses this frame
                 failed += members.senders[member:]
                 break
-            if code in GSO_REFUSED and messages.array[done].msg_hdr.msg_control:
-                return failed, (done, errno.errorcode.get(code, str(code)))
             failed.append(members.senders[member])  # its path refuses (unreachable, firewall)
             done = (member + 1) * per_member
-        return failed, None
+        return failed
 
 
 _MESSAGE_SIZE = ctypes.sizeof(_MMsgHdr)

@@ -4,10 +4,6 @@ Each clip is cut into RTP payloads exactly once (``Frame``); a ``Feed`` walks th
 frames in real time, looping, and hands each frame to every subscribed sink. Sinks
 only write an RTP header per packet (their own SSRC, sequence and timestamp base),
 so an added session costs a header and a send per packet, nothing more.
-
-Each frame also knows its runs of full-size packets (the FU-A fragments of a big
-picture, ``Burst``): a fan-out hands such a run to the kernel as one message, which the
-kernel cuts into the same datagrams (UDP GSO).
 """
 
 from __future__ import annotations
@@ -43,11 +39,6 @@ PCMU_PACKET_SAMPLES = 160  # 20 ms
 H264_PAYLOAD_TYPE = 96
 METADATA_PAYLOAD_TYPE = 107
 METADATA_CLOCK = 90_000
-RTP_HEADER_SIZE = 12
-# Linux's bounds on one UDP GSO message: segments, and one datagram's payload (the
-# message is a single UDP datagram until the stack cuts it).
-GSO_MAX_SEGMENTS = 64
-GSO_MAX_BYTES = 65507
 
 # A static ONVIF-style metadata document, sent once a second (the same bytes each time,
 # so it is packetized once like the rest).
@@ -66,26 +57,12 @@ class MediaError(InputFileError):
 
 
 @dataclass(frozen=True, slots=True)
-class Burst:
-    """Packets ``first`` .. ``first + count - 1`` of a frame, as one UDP GSO message.
-
-    Every datagram of it but the last is ``segment`` bytes (RTP header and payload):
-    the kernel cuts the message there. A single packet is a burst of one.
-    """
-
-    first: int
-    count: int
-    segment: int
-
-
-@dataclass(frozen=True, slots=True)
 class Frame:
     offset: int  # RTP timestamp within one pass of the clip, in clock ticks
     payloads: tuple[bytes, ...]
     marker: bool  # set the marker bit on the last payload
     keyframe: bool  # a receiver may start decoding here
     octets: int
-    bursts: tuple[Burst, ...] = ()  # the payloads as GSO runs (see ``bursts_of``)
 
 
 @dataclass(frozen=True)
@@ -103,34 +80,8 @@ class Clip:
         return count * self.clock_rate / self.duration
 
 
-def bursts_of(payloads: tuple[bytes, ...], full: int) -> tuple[Burst, ...]:
-    """Runs of payloads of exactly ``full`` bytes, each with the one payload after it.
-
-    GSO cuts a message into equal segments and lets only the last be shorter, so a run
-    only grows through full-size payloads; anything else is a burst of one.
-    """
-    segment = RTP_HEADER_SIZE + full
-    most = max(1, min(GSO_MAX_SEGMENTS, GSO_MAX_BYTES // segment))
-    bursts = []
-    first = 0
-    while first < len(payloads):
-        end = first + 1
-        while (
-            end < len(payloads)
-            and end - first < most
-            and len(payloads[end - 1]) == full
-            and len(payloads[end]) <= full
-        ):
-            end += 1
-        bursts.append(Burst(first, end - first, segment))
-        first = end
-    return tuple(bursts)
-
-
 def _frame(offset: int, payloads: list[bytes], marker: bool, keyframe: bool) -> Frame:
-    packed = tuple(payloads)
-    full = max(map(len, packed))
-    return Frame(offset, packed, marker, keyframe, sum(map(len, packed)), bursts_of(packed, full))
+    return Frame(offset, tuple(payloads), marker, keyframe, sum(map(len, payloads)))
 
 
 def h264_clip(name: str, data: bytes, frame_rate: int, max_payload: int) -> Clip:

@@ -20,17 +20,15 @@ import time
 from typing import TYPE_CHECKING
 
 from truenprobe.camera.media import Clip, Feed, Frame
-from truenprobe.rtp.packet import (
-    SenderReport,
-    build_sdes_cname,
-    build_sender_report,
-    ntp_timestamp,
-)
+from truenprobe.rtp.packet import RTCP_SR, RTP_VERSION, build_sdes_cname, ntp_timestamp
 
 if TYPE_CHECKING:
     from truenprobe.camera.fanout import UnicastFanout
 
 _RTP_HEADER = struct.Struct("!BBHII")
+# An RTCP sender report without report blocks (RFC 3550 6.4.1), in one pack: every
+# session sends one a second, so rtp.packet's general builder is too slow here.
+_SENDER_REPORT = struct.Struct("!BBHIIIIII")
 _INTERLEAVED = struct.Struct("!cBH")
 MAX_TCP_BACKLOG = 512 * 1024  # bytes queued to a slow TCP client before frames are dropped
 
@@ -129,12 +127,21 @@ class RtpSender:
             return None
         elapsed = max(0.0, now_loop - self.last_send)
         rtp_now = (self.last_timestamp + int(elapsed * self.clock_rate)) & 0xFFFFFFFF
-        report = SenderReport(
-            self.ssrc, ntp_timestamp(time.time()), rtp_now, self.packets, self.octets
+        ntp = ntp_timestamp(time.time())
+        report = _SENDER_REPORT.pack(
+            RTP_VERSION << 6,
+            RTCP_SR,
+            6,  # length in 32-bit words, minus one
+            self.ssrc,
+            ntp >> 32,
+            ntp & 0xFFFFFFFF,
+            rtp_now,
+            self.packets & 0xFFFFFFFF,
+            self.octets & 0xFFFFFFFF,
         )
         if self._sdes is None:  # the same in every report: built once
             self._sdes = build_sdes_cname(self.ssrc, self.cname)
-        return build_sender_report(report) + self._sdes
+        return report + self._sdes
 
     def _ready(self) -> bool:
         return True
