@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from truenprobe.camera.config import DEFAULT_MULTICAST_GROUP, CameraConfig, CameraConfigError
-from truenprobe.camera.run import run
 from truenprobe.plan.model import Media, Stream
 
 
@@ -110,5 +109,7 @@ def camera_command(
         max_connections=max_connections,
         media_dir=media_dir,
     )
+    from truenprobe.camera.run import run  # asyncio and the server: only when a camera runs
+
     run(config, _announce)
     sys.stdout.write("camera stopped\n")
