@@ -82,7 +82,7 @@ def rig() -> Iterator[Rig]:
     clip = load_clips(None, 15)["video1"]
     feed = Feed(clip, _Loop())  # type: ignore[arg-type]
     server = _socket()
-    fanout = UnicastFanout(server, clip, feed)
+    fanout = UnicastFanout(server, server, clip, feed)
     clients = []
     try:
         for _ in range(3):
@@ -164,6 +164,33 @@ def test_a_session_that_leaves_and_plays_again_continues_its_own_numbering(rig: 
         client.sender.detach(rig.feed)
     assert not rig.feed.sinks
     assert not len(rig.fanout)
+
+
+def test_sender_reports_of_all_members_go_at_once(rig: Rig) -> None:
+    for client in rig.clients:
+        client.sender.attach(rig.feed)
+    rig.send([0, 1])
+    rig.clients[1].sender.detach(rig.feed)  # a member that left gets none
+    rig.send([2], start=2)
+    for client in rig.clients:
+        client.reports()  # the first ones, sent with the first packets
+    rig.fanout.send_reports(now=0.5)  # half a second after the last frame went out
+    staying = [rig.clients[0], rig.clients[2]]
+    for client in staying:
+        data = client.rtcp.recv(65536)
+        sr = parse_rtcp(data)[0]
+        assert isinstance(sr, SenderReport)
+        assert sr.ssrc == client.sender.ssrc
+        assert data.endswith(client.sender.sdes())
+        sent = [rig.clip.frames[i] for i in (0, 1, 2)]
+        assert sr.packet_count == sum(len(f.payloads) for f in sent)
+        assert sr.octet_count == sum(f.octets for f in sent)
+        assert sr.rtp_timestamp == client.sender.rtp_timestamp(2 * STEP + 45000)
+        # byte for byte what the sender alone would send, but for the NTP time (8:16)
+        alone = client.sender.sender_report(0.5)
+        assert alone is not None
+        assert data[:8] + data[16:] == alone[:8] + alone[16:]
+    assert rig.clients[1].reports() == []
 
 
 def _fake_sendmmsg(

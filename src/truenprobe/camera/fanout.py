@@ -29,12 +29,13 @@ import logging
 import socket
 import struct
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from truenprobe.camera.media import Clip, Feed, Frame
-from truenprobe.rtp.packet import RTP_HEADER
+from truenprobe.rtp.packet import RTCP_SR, RTP_HEADER, RTP_VERSION, ntp_timestamp
 
 if TYPE_CHECKING:
     from truenprobe.camera.sinks import UdpSender
@@ -47,6 +48,7 @@ BUFFER_FULL = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS})
 
 _IOVEC = struct.Struct("=QQ")  # struct iovec {void *base; size_t len} on 64-bit Linux
 IOVEC_SIZE = _IOVEC.size
+_SR_HEAD = bytes((RTP_VERSION << 6, RTCP_SR)) + (6).to_bytes(2, "big")  # 7 words in all
 
 # One header record as a pattern: [0x80][PT|M][sequence][timestamp][SSRC], big-endian.
 _SEQUENCE_ONE = bytes(3) + b"\x01" + bytes(8)
@@ -210,6 +212,78 @@ class _Members:
         return found
 
 
+class _Reports:
+    """The members' RTCP sender reports (RFC 3550 6.4.1, with SDES), written at once.
+
+    Every member's compound report has the same length (one CNAME for the camera), so
+    the reports are records of one integer like the RTP headers: the NTP time is the
+    same for all, the RTP timestamp and the counts are lanes of a base per member plus
+    the fan-out's own value.
+    """
+
+    def __init__(self, senders: list[UdpSender], rtcp_addresses: list[tuple[str, int]]) -> None:
+        sdes = [s.sdes() for s in senders]
+        self.size = 28 + len(sdes[0])
+        count = len(senders)
+        zeros = bytes(len(sdes[0]))
+
+        def lanes(offset: int, values: list[int]) -> int:
+            fields = (
+                bytes(offset) + (v & 0xFFFFFFFF).to_bytes(4, "big") + bytes(24 - offset) + zeros
+                for v in values
+            )
+            return int.from_bytes(b"".join(fields), "big")
+
+        self.static = int.from_bytes(
+            b"".join(
+                _SR_HEAD + s.ssrc.to_bytes(4, "big") + bytes(20) + d
+                for s, d in zip(senders, sdes, strict=True)
+            ),
+            "big",
+        )
+        self.ntp_ones = int.from_bytes((bytes(15) + b"\x01" + bytes(12) + zeros) * count, "big")
+        self.timestamps = lanes(16, [s.timestamp_base for s in senders])
+        self.packets = lanes(20, [s.batch_packets for s in senders])
+        self.octets = lanes(24, [s.batch_octets for s in senders])
+        self.timestamp_ones, self.packet_ones, self.octet_ones = (
+            lanes(offset, [1] * count) for offset in (16, 20, 24)
+        )
+        self.timestamp_mask, self.packet_mask, self.octet_mask = (
+            lanes(offset, [0xFFFFFFFF] * count) for offset in (16, 20, 24)
+        )
+        # Memory: one iovec per report, then the reports; one message per member.
+        self.reports_offset = IOVEC_SIZE * count
+        self.memory = ctypes.create_string_buffer(self.reports_offset + self.size * count)
+        self.view = memoryview(self.memory).cast("B")
+        base = ctypes.addressof(self.memory)
+        iovecs = b"".join(
+            _IOVEC.pack(base + self.reports_offset + self.size * r, self.size) for r in range(count)
+        )
+        self.view[: len(iovecs)] = iovecs
+        names = b"".join(_sockaddr_in(a) for a in rtcp_addresses)
+        self.names = ctypes.create_string_buffer(names, len(names))
+        self.messages = (_MMsgHdr * count)()
+        name_size = len(names) // count
+        for r in range(count):
+            header = self.messages[r].msg_hdr
+            header.msg_name = ctypes.addressof(self.names) + name_size * r
+            header.msg_namelen = name_size
+            header.msg_iov = base + IOVEC_SIZE * r
+            header.msg_iovlen = 1
+        self.address = ctypes.addressof(self.messages)
+
+    def write(self, ntp: int, ticks: int, packets: int, octets: int) -> None:
+        """Every member's report for this instant, into the memory the messages point at."""
+        reports = (
+            self.static
+            | ntp * self.ntp_ones
+            | ((self.timestamps + (ticks & 0xFFFFFFFF) * self.timestamp_ones) & self.timestamp_mask)
+            | ((self.packets + (packets & 0xFFFFFFFF) * self.packet_ones) & self.packet_mask)
+            | ((self.octets + (octets & 0xFFFFFFFF) * self.octet_ones) & self.octet_mask)
+        ).to_bytes(self.size * len(self.messages), "big")
+        self.view[self.reports_offset : self.reports_offset + len(reports)] = reports
+
+
 class UnicastFanout:
     """Sends a feed's frames to every unicast UDP session that plays it from one socket.
 
@@ -219,8 +293,12 @@ class UnicastFanout:
     writes them back to it (before a sender report, when it leaves).
     """
 
-    def __init__(self, sock: socket.socket, clip: Clip, feed: Feed) -> None:
+    def __init__(
+        self, sock: socket.socket, rtcp_sock: socket.socket, clip: Clip, feed: Feed
+    ) -> None:
         self._sock = sock
+        self._rtcp_sock = rtcp_sock
+        self._reports: _Reports | None = None
         self._clip = clip  # the iovecs point into its payloads: it must outlive them
         self._feed = feed
         self._most_packets = max(len(f.payloads) for f in clip.frames)
@@ -255,7 +333,7 @@ class UnicastFanout:
         if sender in self._active:
             self.settle(sender)
             del self._active[sender]
-            self._members = None
+            self._members = self._reports = None
         elif sender in self._waiting:
             self._waiting.remove(sender)
         if not self:
@@ -280,18 +358,34 @@ class UnicastFanout:
         sender.batch_start = self.packets
         sender.waiting_for_keyframe = False
         self._active[sender] = None
-        self._members = None
+        self._members = self._reports = None
 
     def _stop(self, sender: UdpSender) -> None:
         """A send to it failed: it starts again at the next keyframe, like a lone sender."""
         self.settle(sender)
         del self._active[sender]
-        self._members = None
+        self._members = self._reports = None
         sender.send_errors += 1
         sender.waiting_for_keyframe = sender.keyframes_only_start
         self._waiting.append(sender)
 
     # -- sending -------------------------------------------------------------------------
+    def send_reports(self, now: float) -> None:
+        """Every member's sender report (those that have sent), in one system call."""
+        if not self._active or self.last_ticks is None:
+            return
+        senders = list(self._active)
+        reports = self._reports
+        if reports is None:
+            addresses = [s.rtcp_address for s in senders]
+            reports = self._reports = _Reports(senders, addresses)
+        elapsed = max(0.0, now - self.last_send)
+        ticks = self.last_ticks + int(elapsed * self._clip.clock_rate)
+        reports.write(ntp_timestamp(time.time()), ticks, self.packets, self.octets)
+        messages = _Messages(reports.messages, reports.address, 1)
+        for sender in self._transmit(self._rtcp_sock, senders, messages):
+            sender.send_errors += 1
+
     def send_frame(self, frame: Frame, timestamp: int, now: float) -> None:
         started: list[UdpSender] = []
         if self._waiting and (frame.keyframe or not self._clip.starts_on_keyframe):
@@ -340,16 +434,19 @@ class UnicastFanout:
         view = members.view
         view[: len(iovecs)] = iovecs
         view[members.header_offset : members.header_offset + len(headers)] = headers
-        return self._transmit(members, members.messages(packets))
+        return self._transmit(self._sock, members.senders, members.messages(packets))
 
-    def _transmit(self, members: _Members, messages: _Messages) -> list[UdpSender]:
-        """Send every message; the members whose sends failed."""
+    @staticmethod
+    def _transmit(
+        sock: socket.socket, senders: list[UdpSender], messages: _Messages
+    ) -> list[UdpSender]:
+        """Send every message (``per_member`` a sender, in order); whose sends failed."""
         sendmmsg = _sendmmsg()
         if sendmmsg is None:  # usable() was asked before this fan-out was made
             raise RuntimeError("sendmmsg is not available")
         per_member = messages.per_member
-        total = per_member * len(members.senders)
-        fd = self._sock.fileno()
+        total = per_member * len(senders)
+        fd = sock.fileno()
         failed: list[UdpSender] = []
         done = 0
         while done < total:
@@ -361,10 +458,10 @@ class UnicastFanout:
             if code == errno.EINTR:
                 continue
             member = done // per_member
-            if code in BUFFER_FULL:  # everyone not yet served misses this frame
-                failed += members.senders[member:]
+            if code in BUFFER_FULL:  # everyone not yet served misses this round
+                failed += senders[member:]
                 break
-            failed.append(members.senders[member])  # its path refuses (unreachable, firewall)
+            failed.append(senders[member])  # its path refuses (unreachable, firewall)
             done = (member + 1) * per_member
         return failed
 

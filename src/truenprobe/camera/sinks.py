@@ -139,9 +139,13 @@ class RtpSender:
             self.packets & 0xFFFFFFFF,
             self.octets & 0xFFFFFFFF,
         )
-        if self._sdes is None:  # the same in every report: built once
+        return report + self.sdes()
+
+    def sdes(self) -> bytes:
+        """The SDES (CNAME) part of every report: the same each time, built once."""
+        if self._sdes is None:
             self._sdes = build_sdes_cname(self.ssrc, self.cname)
-        return report + self._sdes
+        return self._sdes
 
     def _ready(self) -> bool:
         return True
@@ -202,6 +206,15 @@ class UdpSender(RtpSender):
     @property
     def rtp_address(self) -> tuple[str, int]:
         return self._rtp_addr
+
+    @property
+    def rtcp_address(self) -> tuple[str, int]:
+        return self._rtcp_addr
+
+    @property
+    def fanout(self) -> UnicastFanout | None:
+        """The fan-out that sends for it (its packets and its sender reports), if any."""
+        return self._fanout
 
     def attach(self, feed: Feed) -> None:
         if self._fanout is not None:

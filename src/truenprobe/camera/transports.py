@@ -136,7 +136,7 @@ class TransportChooser:
         key = (name, pair.ports[0])
         fanout = self.fanouts.get(key)
         if fanout is None:
-            fanout = self.fanouts[key] = UnicastFanout(pair.rtp, clip, feed)
+            fanout = self.fanouts[key] = UnicastFanout(pair.rtp, pair.rtcp, clip, feed)
         return fanout
 
     def _multicast_track(
