@@ -37,7 +37,7 @@ from truenprobe.rtp.packet import (
     build_receiver_report,
     build_sdes_cname,
 )
-from truenprobe.rtsp import parse_parameters
+from truenprobe.rtsp import is_multicast_address, parse_parameters
 
 FEEDBACK_PARAMETER = "x-truen-rtcp-received"
 SDP_MEDIA = {Media.VIDEO: "video", Media.AUDIO: "audio", Media.METADATA: "application"}
@@ -214,6 +214,21 @@ class StreamSession:
                     )
                 )
                 return
+            if not is_multicast_address(answer.destination):
+                # Found by tests/robustness: joining a unicast "group" failed with EINVAL,
+                # which read as a local problem of this host. Nothing can be expected.
+                track.answer = None
+                for flow in request.flows:
+                    env.records.append(
+                        Limitation(
+                            request.client_ports,
+                            "udp",
+                            f"the camera answered a multicast SETUP with destination="
+                            f"{answer.destination}, which is not a multicast address",
+                            flow=flow,
+                        )
+                    )
+                return
             track.group = answer.destination
             track.rtp_port = answer.ports.first
             track.rtcp_port = answer.ports.first + 1
@@ -362,6 +377,10 @@ class StreamSession:
         env = self.env
         if self.conn is not None:
             env.records.extend(self.conn.replies)
+            broken = self.conn.protocol_error
+            if broken and not any(broken in (r.error or "") for r in self.conn.replies):
+                # Garbage between answers (e.g. after PLAY): no request carries the reason.
+                env.notes.append(f"the RTSP connection ({self.name}) broke: {broken}")
         env.records.extend(self.interleaved.arrivals())
         for track in self.tracks:
             request = track.request
