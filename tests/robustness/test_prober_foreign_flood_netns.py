@@ -58,9 +58,9 @@ def camera_and_client() -> Iterator[tuple[str, str]]:
 def test_foreign_flood_with_the_announced_ssrc_fails() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     with camera_and_client() as (camera_ns, client_ns):
+        serve = ["tests.robustness.flood_server", CAMERA_IP, FOREIGN_IP]
         server = subprocess.Popen(
-            ["ip", "netns", "exec", camera_ns, sys.executable, "-m"]
-            + ["tests.robustness.flood_server", CAMERA_IP, FOREIGN_IP],
+            ["ip", "netns", "exec", camera_ns, sys.executable, "-m", *serve],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -75,11 +75,11 @@ def test_foreign_flood_with_the_announced_ssrc_fails() -> None:
                 server.stderr.read() if server.stderr else ""
             )
             port = ready.split()[1]
+            args = ["ip", "netns", "exec", client_ns, sys.executable, "-m", "truenprobe", "check"]
+            args += [CAMERA_IP, "--client", "vlc", "--transport", "udp", "--camera-side", "public"]
+            args += ["--client-port", str(CLIENT_PORT), "--rtsp-port", port, "--timeout", "1.5"]
             check = subprocess.run(
-                ["ip", "netns", "exec", client_ns, sys.executable, "-m", "truenprobe", "check"]
-                + [CAMERA_IP, "--client", "vlc", "--transport", "udp", "--camera-side", "public"]
-                + ["--client-port", str(CLIENT_PORT), "--rtsp-port", port, "--timeout", "1.5"]
-                + ["--format", "json"],
+                [*args, "--format", "json"],
                 capture_output=True,
                 text=True,
                 timeout=60,
