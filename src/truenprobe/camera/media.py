@@ -9,11 +9,13 @@ so an added session costs a header and a send per packet, nothing more.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.resources
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 from truenprobe.camera.catalog import FEED_AUDIO1, FEED_METADATA, FEED_VIDEO1, FEED_VIDEO1S
@@ -136,22 +138,28 @@ def _read(media_dir: Path | None, filename: str) -> bytes:
         raise MediaError(f"cannot read clip {filename} from {where}: {exc.strerror}") from None
 
 
+@functools.lru_cache(maxsize=8)
 def load_clips(
     media_dir: Path | None, frame_rate: int, max_payload: int = DEFAULT_PAYLOAD_SIZE
-) -> dict[str, Clip]:
-    """The four feeds' clips: video1.h264, video1s.h264, audio1.ulaw and the metadata."""
+) -> Mapping[str, Clip]:
+    """The four feeds' clips: video1.h264, video1s.h264, audio1.ulaw and the metadata.
+
+    Clips are immutable, so cameras in one process (a fleet in a test) share them.
+    """
     where = media_dir or Path("truenprobe/media")
     try:
-        return {
-            FEED_VIDEO1: h264_clip(
-                FEED_VIDEO1, _read(media_dir, "video1.h264"), frame_rate, max_payload
-            ),
-            FEED_VIDEO1S: h264_clip(
-                FEED_VIDEO1S, _read(media_dir, "video1s.h264"), frame_rate, max_payload
-            ),
-            FEED_AUDIO1: pcmu_clip(FEED_AUDIO1, _read(media_dir, "audio1.ulaw")),
-            FEED_METADATA: metadata_clip(max_payload),
-        }
+        return MappingProxyType(
+            {
+                FEED_VIDEO1: h264_clip(
+                    FEED_VIDEO1, _read(media_dir, "video1.h264"), frame_rate, max_payload
+                ),
+                FEED_VIDEO1S: h264_clip(
+                    FEED_VIDEO1S, _read(media_dir, "video1s.h264"), frame_rate, max_payload
+                ),
+                FEED_AUDIO1: pcmu_clip(FEED_AUDIO1, _read(media_dir, "audio1.ulaw")),
+                FEED_METADATA: metadata_clip(max_payload),
+            }
+        )
     except MediaError as exc:
         if str(exc).startswith("cannot read"):
             raise

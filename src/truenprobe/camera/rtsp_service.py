@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from truenprobe.camera.catalog import Target, Track, UnknownTarget, parse_target, tracks_of
@@ -44,7 +44,7 @@ class RtspService:
     def __init__(
         self,
         config: CameraConfig,
-        clips: dict[str, Clip],
+        clips: Mapping[str, Clip],
         feeds: dict[str, Feed],
         video_pair: UdpPair,
         audio_pair: UdpPair,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from truenprobe.camera.catalog import Track
@@ -56,7 +57,7 @@ class TransportChooser:
     def __init__(
         self,
         config: CameraConfig,
-        clips: dict[str, Clip],
+        clips: Mapping[str, Clip],
         feeds: dict[str, Feed],
         video_pair: UdpPair,
         audio_pair: UdpPair,

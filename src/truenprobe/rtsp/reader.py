@@ -32,6 +32,8 @@ MAX_BODY_BYTES = 64 * 1024
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VERSION = re.compile(r"^RTSP/(\d)\.(\d)$")
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+# The start of a message, for recover(): a status line, or a request line.
+_START_LINE = re.compile(rb"(?:RTSP/\d\.\d \d{3} |[A-Z][A-Z_]* \S+ RTSP/\d\.\d\r?\n)")
 
 
 class NeedData(Enum):
@@ -108,6 +110,20 @@ class MessageReader:
         except RtspProtocolError as exc:
             self._error = exc
             raise
+
+    def recover(self) -> int:
+        """After an error, skip to the next line that starts a message; bytes dropped.
+
+        For readers that join a stream in the middle (a capture that began during a
+        session) or want to go on after garbage. A server should answer and close instead.
+        """
+        match = _START_LINE.search(self._buffer, 1)
+        # Without a match, keep a tail that may hold the beginning of a start line.
+        dropped = match.start() if match is not None else max(0, len(self._buffer) - 64)
+        del self._buffer[:dropped]
+        self._scanned = 0
+        self._error = None
+        return dropped
 
     def _next(self) -> Event:
         buf = self._buffer
