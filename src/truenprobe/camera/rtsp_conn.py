@@ -58,7 +58,9 @@ class RtspConnection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         peer = self.transport.get_extra_info("peername") or ("?", 0)
         local = self.transport.get_extra_info("sockname") or ("0.0.0.0", 0)
-        self.info = ConnectionInfo(next(_ids), peer[0], local[0], self.transport)
+        self.info = ConnectionInfo(
+            next(_ids), peer[0], local[0], self.transport, local_port=local[1]
+        )
         self._activity()
         if not self.pool.admit(self):
             log.warning("refusing RTSP connection from %s: every slot carries a session", peer[0])
