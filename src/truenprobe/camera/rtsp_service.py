@@ -226,6 +226,12 @@ class RtspService:
                 raise Refusal(455, "PAUSE before adding a track to a playing session")
         elif self.sessions.full:
             raise Refusal(503, f"already serving {self.sessions.max_sessions} sessions")
+        elif self.sessions.count_from(conn.peer_ip) >= self.sessions.per_client:
+            raise Refusal(
+                503,
+                f"{conn.peer_ip} already holds {self.sessions.per_client} sessions, the most "
+                "one address may have (half the camera's)",
+            )
         session_track = self.transports.choose(offers, target.stream, track, conn)
         if session is None:
             session = Session(
