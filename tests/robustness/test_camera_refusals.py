@@ -181,3 +181,51 @@ async def test_session_ids_are_unguessable(cam: EmulatedCamera) -> None:
     steps = {int(b, 16) - int(a, 16) for a, b in itertools.pairwise(ids)}
     assert len(steps) == len(ids) - 1  # not a counter
     await client.close()
+
+
+async def test_one_address_cannot_take_every_session() -> None:
+    """A client that sets sessions up and never ends them keeps at most half of the slots,
+    so another client still plays (found by the fuzz: its leftover UDP sessions filled the
+    table, and ffprobe got 503 until they expired)."""
+    async with EmulatedCamera(host=CAMERA, max_sessions=8) as cam:
+        greedy = await client_from(cam, OTHER_CLIENT)
+        granted = 0
+        for _ in range(cam.config.max_sessions):
+            answer = await greedy.request(
+                "SETUP", track_url(cam), {"Transport": "RTP/AVP;unicast;client_port=21000-21001"}
+            )
+            if answer.status != 200:
+                assert answer.status == 503, answer
+                assert OTHER_CLIENT in answer.body.decode()
+                break
+            granted += 1
+        assert granted == cam.config.max_sessions // 2
+        client = await client_from(cam)
+        answer = await client.request(
+            "SETUP", track_url(cam), {"Transport": "RTP/AVP/TCP;interleaved=0-1"}
+        )
+        assert answer.status == 200, answer
+        session = parse_session(answer.headers.get("Session") or "").session_id
+        assert (await client.request("PLAY", cam.url("video1"), {"Session": session})).status == 200
+        assert len(await client.read_frames(5)) >= 5
+        await client.close()
+        await greedy.close()
+
+
+@pytest.mark.parametrize(
+    ("line", "status"),
+    [
+        ("DESCRIBE rtsp://[::1 RTSP/1.0", 404),  # urlsplit raised out of the service (fuzz)
+        ("DESCRIBE rtsp://h:99999/video1 RTSP/1.0", 200),  # a bad port does not matter
+        ("SETUP rtsp://[::1/video1/trackID=1 RTSP/1.0", 404),
+        ("PLAY rtsp:// RTSP/1.0", 454),
+    ],
+)
+async def test_unparsable_urls_are_answered(cam: EmulatedCamera, line: str, status: int) -> None:
+    client = await client_from(cam)
+    await client.send_raw(f"{line}\r\nCSeq: 3\r\nTransport: RTP/AVP/TCP\r\n\r\n".encode())
+    answer = await client.response()
+    assert answer.status == status, answer
+    assert answer.cseq == 3
+    assert (await client.request("OPTIONS", "*")).status == 200  # and the camera goes on
+    await client.close()
