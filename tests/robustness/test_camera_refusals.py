@@ -229,3 +229,27 @@ async def test_unparsable_urls_are_answered(cam: EmulatedCamera, line: str, stat
     assert answer.cseq == 3
     assert (await client.request("OPTIONS", "*")).status == 200  # and the camera goes on
     await client.close()
+
+
+@pytest.mark.parametrize(
+    ("head", "status"),
+    [
+        # Found by atheris: a bare CR survives the reader inside a value, and echoing it
+        # made Response.to_bytes() raise out of data_received (no answer, a logged error).
+        ("OPTIONS * RTSP/1.0\r\nCSeq: 1\r5", 400),
+        ("DESCRIBE rtsp://h\r/video1 RTSP/1.0\r\nCSeq: 4", 200),
+        ("OPTIONS * RTSP/1.0\r\nCSeq: 4\r\nRequire: x\rInjected: 1", 551),
+        ("OPTIONS * RTSP/1.0\r\nCSeq: \u00b2", 200),  # a digit, but not one to echo
+    ],
+)
+async def test_values_that_cannot_be_echoed_are_not(
+    cam: EmulatedCamera, head: str, status: int
+) -> None:
+    client = await client_from(cam)
+    await client.send_raw(f"{head}\r\n\r\n".encode())
+    answer = await client.response()
+    assert answer.status == status, answer
+    assert all("\r" not in value for _name, value in answer.headers.items)
+    assert "Injected" not in answer.headers
+    assert (await client.request("OPTIONS", "*")).status == 200
+    await client.close()
