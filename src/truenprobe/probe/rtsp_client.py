@@ -29,6 +29,7 @@ from truenprobe.observations import RtspReply
 from truenprobe.plan.model import Media, PortRange
 from truenprobe.probe.datagrams import InterleavedBook
 from truenprobe.probe.waiting import Clock, Pulse, raise_if_cancelling
+from truenprobe.report.redact import redact_text
 from truenprobe.rtsp import TransportError
 from truenprobe.rtsp import parse_transport as codec_parse_transport
 
@@ -237,7 +238,9 @@ class ProbeConnection(RTSPConnection):  # type: ignore[misc]
             error = self.auth_problem
         at_ms = round(self.clock.ms(), 1)
         authenticated = "Authorization" in sent
-        self.replies.append(_record(method, url, reply, error, authenticated, media, at_ms))
+        # The record keeps no secret a URL may carry (?password=...); the request did.
+        shown = redact_text(url)
+        self.replies.append(_record(method, shown, reply, error, authenticated, media, at_ms))
         return reply
 
 

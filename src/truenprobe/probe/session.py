@@ -31,6 +31,7 @@ from truenprobe.probe.rtsp_client import (
     TransportAnswer,
 )
 from truenprobe.probe.waiting import deadline_in
+from truenprobe.report.redact import redact_text
 from truenprobe.rtp.packet import (
     ReceiverReport,
     ReportBlock,
@@ -64,6 +65,7 @@ class StreamSession:
     ) -> None:
         self.env = env
         self.url = url
+        self.shown_url = redact_text(url)  # for records: the URL may carry ?password=...
         self.requests = tracks
         self.name = name
         parts = urlsplit(url)
@@ -104,7 +106,11 @@ class StreamSession:
             why = str(exc.args[0]) if exc.args else "cannot connect"
             conn.replies.append(
                 RtspReply(
-                    "DESCRIBE", self.url, None, at_ms=env.clock.ms(), error=f"cannot connect: {why}"
+                    "DESCRIBE",
+                    self.shown_url,
+                    None,
+                    at_ms=env.clock.ms(),
+                    error=f"cannot connect: {why}",
                 )
             )
             return SessionOutcome(stop=f"cannot connect to RTSP port {self.port}: {why}")
@@ -152,7 +158,7 @@ class StreamSession:
                     Limitation(
                         request.client_ports,
                         "udp",
-                        f"the camera's SDP for {self.url} has no {request.media.value} track",
+                        f"the camera's SDP for {self.shown_url} has no {request.media.value} track",
                         flow=flow,
                     )
                 )
