@@ -21,6 +21,7 @@ from truenprobe.camera.session import Mode, Session, SessionTrack, State
 from truenprobe.camera.sessions import SessionTable
 from truenprobe.camera.transports import ConnectionInfo, Refusal, TransportChooser, UdpPair
 from truenprobe.plan.model import Stream
+from truenprobe.report.redact import redact_text
 from truenprobe.rtsp.fields import (
     FieldError,
     RtpInfo,
@@ -115,7 +116,7 @@ class RtspService:
         headers = Headers.of(CSeq=cseq) if echoed and cseq is not None else Headers()
         items = [*headers.items, ("Server", self.config.model), *response.headers.items]
         headers = Headers(tuple((name, value.translate(_UNWRITABLE)) for name, value in items))
-        uri = redact_userinfo(request.uri)  # credentials are never logged
+        uri = redact_text(redact_userinfo(request.uri))  # credentials are never logged
         log.info("%s %s %s -> %d", conn.peer_ip, request.method, uri, response.status)
         return Response(response.status, headers, response.body, response.reason)
 
