@@ -18,16 +18,7 @@ import pytest
 
 from tests.camera.process import camera_process
 from tests.camera.rtsp_client import eventually
-from tests.robustness.camera_load import (
-    Target,
-    bytewise_client,
-    idle_connections,
-    plays,
-    rss_kib,
-    session_round,
-    status_page,
-    udp_pairs,
-)
+from tests.robustness.camera_load import Target, load_round, plays, rss_kib, status_page
 from truenprobe.camera import EmulatedCamera
 
 CAMERA = "127.0.12.1"
@@ -41,14 +32,8 @@ GROWTH_LIMIT_KIB = 8 * 1024
 HEAP_GROWTH_LIMIT = 512 * 1024
 
 
-async def load_round(target: Target) -> None:
-    async with idle_connections(target, IDLE) as accepted:
-        assert accepted > IDLE // 2
-        assert await plays(target) >= 10  # a new client plays beside 1,000 idle sockets
-    with udp_pairs(SESSIONS) as ports:
-        for _ in range(SESSION_REPEATS):
-            await session_round(target, ports)
-    await asyncio.gather(*(bytewise_client(target) for _ in range(BYTEWISE)))
+async def one_round(target: Target) -> None:
+    await load_round(target, IDLE, SESSIONS, SESSION_REPEATS, BYTEWISE)
 
 
 @pytest.mark.slow
@@ -62,10 +47,10 @@ async def test_memory_stays_bounded_under_hostile_load() -> None:
         pid = cam.process.pid
         target = Target(CAMERA, cam.rtsp_port, cam.http_port, cam.base_port)
         started = rss_kib(pid)
-        await load_round(target)  # warm-up: caches, the allocator's arenas
+        await one_round(target)  # warm-up: caches, the allocator's arenas
         baseline = rss_kib(pid)
         for _ in range(MEASURED_ROUNDS):
-            await load_round(target)
+            await one_round(target)
         final = rss_kib(pid)
         page = await status_page(target)
         assert await plays(target) >= 10
@@ -86,13 +71,13 @@ async def test_nothing_accumulates_in_the_camera_under_hostile_load() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8 * IDLE), hard))
     async with EmulatedCamera(host="127.0.12.2") as cam:
         target = Target(cam.host, cam.rtsp_port, cam.http_port, cam.base_port)
-        await load_round(target)
+        await one_round(target)
         tasks = len(asyncio.all_tasks())
         tracemalloc.start(1)
         try:
             traced = []
             for _ in range(MEASURED_ROUNDS):
-                await load_round(target)
+                await one_round(target)
                 gc.collect()
                 traced.append(tracemalloc.get_traced_memory()[0])
                 assert not cam.sessions
