@@ -30,13 +30,19 @@ MAX_OUTPUT = 1 << 20
 
 
 class FakeTransport:
-    def __init__(self, rtsp_port: int) -> None:
+    """The socket side of one connection: records what the camera writes, never blocks."""
+
+    def __init__(
+        self, rtsp_port: int, camera: str = CAMERA, peer: tuple[str, int] = HOSTILE
+    ) -> None:
         self.rtsp_port = rtsp_port
+        self.camera = camera
+        self.peer = peer
         self.out = bytearray()
         self.closing = False
 
     def get_extra_info(self, name: str, default: object = None) -> object:
-        return {"peername": HOSTILE, "sockname": (CAMERA, self.rtsp_port)}.get(name, default)
+        return {"peername": self.peer, "sockname": (self.camera, self.rtsp_port)}.get(name, default)
 
     def write(self, data: bytes) -> None:
         if not self.closing and len(self.out) < MAX_OUTPUT:
@@ -151,21 +157,26 @@ def cut(piece: bytes, mode: int) -> list[bytes]:
     return [piece[i : i + size] for i in range(0, len(piece), size)]
 
 
-def check_rtsp(written: bytes) -> None:
-    """What the camera wrote must be RTSP answers and interleaved frames, nothing else."""
+def check_rtsp(written: bytes) -> list[Any]:
+    """What the camera wrote must be RTSP answers and interleaved frames, nothing else;
+    returns the answers (``Response``)."""
     from truenprobe.rtsp import CLOSED, NEED_DATA, InterleavedFrame, MessageReader, Response
 
     reader = MessageReader.for_client()
     if written:
         reader.receive_data(written)
+    answers = []
     while True:
         event = reader.next_event()  # raises on anything that is not RTSP
         if event is NEED_DATA or event is CLOSED:
             break
-        if not isinstance(event, Response | InterleavedFrame):
+        if isinstance(event, Response):
+            answers.append(event)
+        elif not isinstance(event, InterleavedFrame):
             raise AssertionError(f"unexpected event {event!r}")
     if len(written) < MAX_OUTPUT and reader.buffered:
         raise AssertionError(f"the camera wrote half a message: {written[-80:]!r}")
+    return answers
 
 
 def main(argv: list[str]) -> int:

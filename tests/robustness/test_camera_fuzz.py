@@ -25,51 +25,18 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scripts.fuzz_camera_atheris import FakeTransport, check_rtsp
 
 from tests.robustness.rtsp_strategies import HOSTILE_STREAM, SESSION_MARK, HostileStream
 from tests.support.tools import require_tools
 from truenprobe.camera import EmulatedCamera
 from truenprobe.camera.connections import ConnectionPool
 from truenprobe.camera.rtsp_conn import RtspConnection
-from truenprobe.rtsp import CLOSED, NEED_DATA, InterleavedFrame, MessageReader, Response
 
 CAMERA = "127.0.11.1"
 HOSTILE = ("127.0.11.77", 40404)  # the fuzzer's address: no one listens there
 EXAMPLES = int(os.environ.get("TRUENPROBE_FUZZ_EXAMPLES", "3000"))
 STATUSES = {200, 400, 401, 404, 405, 413, 451, 454, 455, 459, 460, 461, 501, 503, 505, 551}
-MAX_OUTPUT = 1 << 20  # a fake client keeps at most this much of the camera's answers
-
-
-@dataclass
-class FakeTransport:
-    """The socket side of one connection: records writes, never blocks."""
-
-    rtsp_port: int
-    out: bytearray = field(default_factory=bytearray)
-    closing: bool = False
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return {"peername": HOSTILE, "sockname": (CAMERA, self.rtsp_port)}.get(name, default)
-
-    def write(self, data: bytes) -> None:
-        if not self.closing and len(self.out) < MAX_OUTPUT:
-            self.out += data
-
-    def close(self) -> None:
-        self.closing = True
-
-    def abort(self) -> None:
-        self.closing = True
-
-    def is_closing(self) -> bool:
-        return self.closing
-
-    def pause_reading(self) -> None: ...
-
-    def resume_reading(self) -> None: ...
-
-    def get_write_buffer_size(self) -> int:
-        return 0
 
 
 @dataclass
@@ -85,7 +52,7 @@ async def _one_connection(
     """One hostile connection through the real adapter; what the camera wrote back."""
     service = cam.service
     assert service is not None
-    transport = FakeTransport(cam.rtsp_port)
+    transport = FakeTransport(cam.rtsp_port, CAMERA, HOSTILE)
     conn = RtspConnection(service, pool, cam.config.idle_timeout)
     conn.connection_made(transport)  # type: ignore[arg-type]
     mark = SESSION_MARK.encode()
@@ -105,25 +72,6 @@ async def _one_connection(
     transport.closing = True  # the fuzzer hangs up
     conn.connection_lost(None)
     return bytes(transport.out)
-
-
-def _answers(written: bytes) -> list[Response]:
-    """The camera's output must be RTSP answers (and interleaved media), nothing else."""
-    reader = MessageReader.for_client()
-    if written:
-        reader.receive_data(written)
-    answers = []
-    while True:
-        event = reader.next_event()  # raises on anything that is not RTSP
-        if isinstance(event, Response):
-            answers.append(event)
-        elif event is NEED_DATA or event is CLOSED:
-            break
-        else:
-            assert isinstance(event, InterleavedFrame), event
-    if len(written) < MAX_OUTPUT:
-        assert reader.buffered == 0, f"the camera wrote half a message: {written[-80:]!r}"
-    return answers
 
 
 @dataclass
@@ -178,7 +126,7 @@ def _fuzz(live: LiveCamera, tally: Tally) -> None:
         stream = data.draw(HOSTILE_STREAM, label="stream")
         future = asyncio.run_coroutine_threadsafe(_one_connection(cam, pool, stream), live.loop)
         written = future.result(10)
-        answers = _answers(written)
+        answers = check_rtsp(written)
         tally.streams += 1
         tally.answers += len(answers)
         for answer in answers:
