@@ -93,10 +93,14 @@ def camera_argv(plan: Plan) -> list[str]:
         # VSNM multicast mode, instead of the stream's RTSP multicast port.
         media = "video" if s.stream.has_video else "audio"
         argv += ["--multicast-port", f"{s.stream.value}/{media}={vsnm_port}"]
-    if s.client is Client.VLC and s.transport is Transport.UDP and s.client_port is not None:
+    if s.client is Client.VLC and s.transport is Transport.UDP:
         # The document has the camera use the player's port numbers for its own UDP
-        # ports (the optional forward "xxxx~xxxx+1 -> camera IP/xxxx~xxxx+1").
-        argv += ["--server-port", str(s.client_port)]
+        # ports (the optional forwards "xxxx~xxxx+1 -> camera IP/xxxx~xxxx+1" and
+        # "yyyy~yyyy+1 -> camera IP/yyyy~yyyy+1").
+        if s.client_port is not None:
+            argv += ["--server-port", str(s.client_port)]
+        if s.client_audio_port is not None:
+            argv += ["--server-audio-port", str(s.client_audio_port)]
     return argv
 
 
