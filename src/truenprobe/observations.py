@@ -66,6 +66,9 @@ class RtspReply:
     ssrc: int | None = None
     session: str | None = None
     media: Media | None = None  # which track this SETUP was for
+    # The request carried credentials (an Authorization header): tells "401, none given"
+    # from "401, the credentials were rejected".
+    authenticated: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,13 +79,18 @@ class MediaRequest:
     "asked, accepted, nothing arrived" (failed).
     """
 
-    mode: str  # "udp", "multicast" or "tcp"
+    mode: str  # "udp", "multicast", "tcp", or "token" (ports a `truenprobe send` announced)
     media: Media | None
     client_ports: PortRange | None = None  # what the client asked for (client_port=)
     purpose: str | None = None  # e.g. "traffic generator for vsnm-media 4333-4334"
     accepted: bool = False  # a 2xx answer came back
     status: int | None = None
     played_at_ms: float | None = None  # when PLAY was answered 2xx
+    # What the camera granted in its SETUP answer, so the request stands on its own:
+    # unicast, the client_port it echoed; multicast, its group and port=.
+    granted_ports: PortRange | None = None
+    group: str | None = None
+    ssrc: int | None = None  # the SSRC the camera announced for this track, if any
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,48 @@ class UdpArrival:
     sender_reports: int = 0  # RTCP SR count (RTCP)
     belongs: bool = False
     note: str | None = None  # e.g. "SSRC 0x12 not announced by the session"
+
+
+@dataclass(frozen=True)
+class InterleavedArrival:
+    """RTP/RTCP that arrived inside the RTSP TCP connection (TCP mode), per channel.
+
+    The same facts as ``UdpArrival``; ``port`` is the camera's RTSP port the connection
+    went to, ``channel`` the interleaved channel number.
+    """
+
+    port: int
+    channel: int
+    kind: str  # "rtp", "rtcp" or "other"
+    packets: int
+    bytes: int
+    first_ms: float | None = None
+    last_ms: float | None = None
+    ssrc: int | None = None
+    payload_type: int | None = None
+    sequence_gaps: int = 0
+    sender_reports: int = 0
+    belongs: bool = False
+    media: Media | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class UdpSent:
+    """Datagrams the client sent toward the camera (e.g. RTCP receiver reports to R+1).
+
+    Besides proving a client-to-camera flow was exercised, it matters for the flows the
+    other way: a datagram sent from a local port can open a NAT pinhole for the answer,
+    so traffic arriving on that port afterwards no longer proves a forward.
+    """
+
+    port: int  # destination port on the camera
+    source_port: int  # local port it was sent from
+    kind: str  # "rtcp" (receiver reports), "token" or "other"
+    packets: int
+    first_ms: float | None = None
+    destination: str | None = None  # the camera's address as addressed
+    error: str | None = None  # e.g. "ICMP port unreachable" reported for it
 
 
 @dataclass(frozen=True)
@@ -158,6 +208,9 @@ class Limitation:
     ports: PortRange | None
     protocol: str | None  # "tcp" / "udp" / None for all
     reason: str
+    # The planned flow it concerns, when exactly one: ports alone cannot tell the
+    # camera's RTCP to R+1 from the client's RTCP to R+1.
+    flow: str | None = None
 
 
 Record = (
@@ -165,6 +218,8 @@ Record = (
     | RtspReply
     | MediaRequest
     | UdpArrival
+    | InterleavedArrival
+    | UdpSent
     | ListenAttempt
     | MulticastJoin
     | CameraFeedback
