@@ -262,3 +262,87 @@ class Scene:
 
     def wait(self, seconds: float) -> None:
         self.clock += seconds
+
+
+# --- RTSP sessions -------------------------------------------------------------------
+
+
+def sdp(tracks: Sequence[tuple[str, str]] = (("video", "trackID=1"),)) -> str:
+    lines = ["v=0", "o=- 1 1 IN IP4 0.0.0.0", "s=camera", "t=0 0", "a=control:*"]
+    for i, (kind, control) in enumerate(tracks):
+        lines += [
+            f"m={kind} 0 RTP/AVP {96 + i}",
+            f"a=rtpmap:{96 + i} H264/90000",
+            f"a=control:{control}",
+        ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def request(method: str, url: str, cseq: int, *headers: str) -> bytes:
+    head = [f"{method} {url} RTSP/1.0", f"CSeq: {cseq}", *headers]
+    return ("\r\n".join(head) + "\r\n\r\n").encode()
+
+
+def response(status: int, reason: str, cseq: int, *headers: str, body: str = "") -> bytes:
+    head = [f"RTSP/1.0 {status} {reason}", f"CSeq: {cseq}", *headers]
+    if body:
+        head.append(f"Content-Length: {len(body.encode())}")
+    return ("\r\n".join(head) + "\r\n\r\n" + body).encode()
+
+
+def interleaved(channel: int, payload: bytes) -> bytes:
+    return bytes([0x24, channel]) + len(payload).to_bytes(2, "big") + payload
+
+
+@dataclass
+class RtspPlayer:
+    """Plays a client's RTSP session with the camera into a Scene, packet by packet."""
+
+    scene: Scene
+    conv: Conversation
+    base: str
+    cseq: int = 0
+
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        answer: tuple[int, str],
+        *headers: str,
+        answer_headers: Sequence[str] = (),
+        body: str = "",
+    ) -> None:
+        self.cseq += 1
+        self.scene.add(self.conv.client_sends(request(method, url, self.cseq, *headers)))
+        status, reason = answer
+        self.scene.add(
+            self.conv.server_sends(response(status, reason, self.cseq, *answer_headers, body=body))
+        )
+
+    def describe(self, tracks: Sequence[tuple[str, str]] = (("video", "trackID=1"),)) -> None:
+        self.exchange(
+            "DESCRIBE",
+            self.base,
+            (200, "OK"),
+            "Accept: application/sdp",
+            answer_headers=[f"Content-Base: {self.base}/", "Content-Type: application/sdp"],
+            body=sdp(tracks),
+        )
+
+    def setup(self, track: str, asked: str, granted: str, session: str = "4242") -> None:
+        self.exchange(
+            "SETUP",
+            f"{self.base}/{track}",
+            (200, "OK"),
+            f"Transport: {asked}",
+            answer_headers=[f"Transport: {granted}", f"Session: {session};timeout=60"],
+        )
+
+    def play(self, session: str = "4242") -> None:
+        self.exchange(
+            "PLAY",
+            f"{self.base}/",
+            (200, "OK"),
+            f"Session: {session}",
+            answer_headers=[f"Session: {session}"],
+        )

@@ -267,8 +267,12 @@ class _Builder:
                     ),
                 )
             return self._too_short(port, waited)
-        if conn.icmp is not None:
-            return TcpAttempt(port, TcpOutcome.UNREACHABLE, detail=conn.icmp)
+        icmp = self.facts.icmp.get((6, conn.client, conn.client_port, conn.server, port))
+        if icmp is not None:
+            detail = icmp.text
+            if icmp.reporter != conn.server:
+                detail += f" (ICMP from {address_text(icmp.reporter)})"
+            return TcpAttempt(port, TcpOutcome.UNREACHABLE, detail=detail)
         if conn.rst_from_server is not None:
             detail = f"SYN sent {syns} times, each answered with RST" if syns > 1 else None
             if self.position.sees_camera_receive and not self.renamed:

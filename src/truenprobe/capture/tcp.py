@@ -131,7 +131,6 @@ class Connection:
         "fin",
         "first",
         "greeting",
-        "icmp",
         "last",
         "midstream",
         "rst_from_client",
@@ -166,7 +165,6 @@ class Connection:
         self.rst_from_client: float | None = None
         self.fin = False
         self.midstream = False  # no SYN in the capture
-        self.icmp: str | None = None  # an ICMP error a router or host sent about it
         self.client_ttl = 0
         self.server_ttl = 0
         self.client_outgoing = False
