@@ -269,17 +269,16 @@ class _Builder:
             return self._too_short(port, waited)
         icmp = self.facts.icmp.get((6, conn.client, conn.client_port, conn.server, port))
         if icmp is not None:
-            detail = icmp.text
+            reporter = ""
             if icmp.reporter != conn.server:
-                detail += f" (ICMP from {address_text(icmp.reporter)})"
-            return TcpAttempt(port, TcpOutcome.UNREACHABLE, detail=detail)
+                reporter = f" (ICMP from {address_text(icmp.reporter)})"
+            return TcpAttempt(port, TcpOutcome.UNREACHABLE, detail=icmp.text + reporter)
         if conn.rst_from_server is not None:
-            detail = f"SYN sent {syns} times, each answered with RST" if syns > 1 else None
-            if self.position.sees_camera_receive and not self.renamed:
-                detail = "the camera itself answered RST: nothing listens on this port"
-            elif self.position.sees_camera_receive:
-                detail = "the camera itself answered RST (seen on its side): nothing listens there"
-            return TcpAttempt(port, TcpOutcome.REFUSED, detail=detail)
+            refused = f"SYN sent {syns} times, each answered with RST" if syns > 1 else None
+            if self.position.sees_camera_receive:
+                # on the camera's own segment the RST can only come from the camera
+                refused = "the camera itself answered RST: nothing listens on this port"
+            return TcpAttempt(port, TcpOutcome.REFUSED, detail=refused)
         waited = end - (first_syn or end)
         if syns > 1 or waited >= ANSWER_WAIT_S:
             span = conn.syn_times[-1] - conn.syn_times[0]
