@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
-
-from rich.console import Console, RenderableType
+from typing import TYPE_CHECKING
 
 from truenprobe.errors import InputFileError
+
+if TYPE_CHECKING:  # rich is imported only when something is drawn: JSON output starts faster
+    from rich.console import RenderableType
 
 
 def write_file(path: Path, text: str, what: str = "output") -> None:
@@ -20,6 +22,8 @@ def write_file(path: Path, text: str, what: str = "output") -> None:
 
 def render_plain(content: RenderableType, width: int = 120) -> str:
     """A rich renderable as plain text (no colour codes), e.g. for a file."""
+    from rich.console import Console
+
     console = Console(file=io.StringIO(), record=True, width=width, color_system=None)
     console.print(content)
     return console.export_text()
@@ -34,6 +38,8 @@ def emit(content: str | RenderableType, output: Path | None = None) -> None:
         else:
             write_file(output, content)
     elif output is None:
+        from rich.console import Console
+
         Console().print(content)
     else:
         write_file(output, render_plain(content))

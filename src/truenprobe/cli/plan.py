@@ -14,7 +14,6 @@ from truenprobe.cli.options import scenario_options
 from truenprobe.cli.output import emit
 from truenprobe.plan.model import Scenario
 from truenprobe.plan.render_rules import RouterAddresses, render_iptables, render_nft
-from truenprobe.plan.render_text import plan_markdown, plan_table
 from truenprobe.plan.resolve import resolve
 from truenprobe.plan.serialize import plan_to_dict
 
@@ -59,10 +58,14 @@ def plan_command(
         fmt = PlanFormat.TABLE if output is None and sys.stdout.isatty() else PlanFormat.JSON
     addresses = RouterAddresses(camera_ip=camera_ip, client_ip=client_ip, wan_if=wan_if)
     if fmt is PlanFormat.TABLE:
+        from truenprobe.plan.render_text import plan_table  # rich: only when drawing
+
         emit(plan_table(plan), output)
     elif fmt is PlanFormat.JSON:
         emit(json.dumps(plan_to_dict(plan), indent=2) + "\n", output)
     elif fmt is PlanFormat.MARKDOWN:
+        from truenprobe.plan.render_text import plan_markdown
+
         emit(plan_markdown(plan), output)
     elif fmt is PlanFormat.NFT:
         emit(render_nft(plan, addresses), output)

@@ -106,7 +106,9 @@ def build_scenario(options: Mapping[str, Any]) -> Scenario:
 
 
 def _protocol(client: Client, value: object) -> Protocol | None:
-    allowed = sorted({p for (c, p, _t) in SECTIONS if c is client and p is not None})
+    allowed = sorted(
+        {p for (c, p, _t) in SECTIONS if c is client and p is not None}, key=list(Protocol).index
+    )
     if value is None:
         if client is Client.WEB:
             return None
