@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.tools import require_netns
+from tests.support.tools import require_netns
 
 _counter = itertools.count()
 

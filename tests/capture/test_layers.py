@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from capture import synth
+from tests.capture import synth
 from truenprobe.capture.layers import (
     address_text,
     ip_of_frame,

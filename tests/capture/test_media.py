@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from capture import synth
+from tests.capture import synth
 from truenprobe.capture.media import (
     KIND_OTHER,
     KIND_RTCP,

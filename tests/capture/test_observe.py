@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from capture import synth
-from capture.synth import CAMERA_LAN, CAMERA_PUBLIC, CLIENT_LAN, CLIENT_PUBLIC, SSRC
+from tests.capture import synth
+from tests.capture.synth import CAMERA_LAN, CAMERA_PUBLIC, CLIENT_LAN, CLIENT_PUBLIC, SSRC
 from truenprobe.capture.analyze import analyze_capture
 from truenprobe.capture.observe import Subject
 from truenprobe.observations import (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from capture import synth
+from tests.capture import synth
 from truenprobe.capture.pcapfile import CHUNK, CaptureFormatError, CaptureReader, open_stream
 from truenprobe.errors import InputFileError
 

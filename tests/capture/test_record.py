@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support.tools import require_tools
+from tests.support.tools import require_tools
 from truenprobe.capture import record
 from truenprobe.capture.analyze import analyze_capture
 from truenprobe.capture.observe import Subject
@@ -143,7 +143,7 @@ def test_filter_expression_covers_the_plan() -> None:
 
 
 def test_python_filter_matches_the_expression() -> None:
-    from capture import synth
+    from tests.capture import synth
 
     keep = record._Filter(frozenset({bytes([203, 0, 113, 10])}), record.recorded_ports(PLAN)).keep
     assert keep(bytes(synth.tcp("192.168.0.30", 4000, "203.0.113.10", 554, "S", 1)))
