@@ -117,7 +117,7 @@ def test_working_rtsp_udp_session_on_the_client(tmp_path: Path) -> None:
     assert (sent.port, sent.source_port, sent.kind, sent.packets) == (555, 555, "rtcp", 1)
     (limit,) = obs.of(Limitation)
     assert limit.flow == "rtcp-return"
-    assert "not whether they reach it" in limit.reason
+    assert "cannot show whether they arrive" in limit.reason
 
 
 def test_camera_side_capture_cannot_decide_what_reached_the_client(tmp_path: Path) -> None:
@@ -233,31 +233,22 @@ def test_digest_challenge_is_mechanics_but_a_final_401_is_kept(tmp_path: Path) -
     scene.add(*conv.handshake())
     player = synth.RtspPlayer(scene, conv, URL)
     challenge = ['WWW-Authenticate: Digest realm="cam", nonce="abc"']
+    auth = 'Authorization: Digest username="a"'
+    setup = f"{URL}/trackID=1"
+    # DESCRIBE: challenged, then accepted with credentials
     player.exchange("DESCRIBE", URL, (401, "Unauthorized"), answer_headers=challenge)
-    player.exchange("DESCRIBE", URL, (200, "OK"), 'Authorization: Digest username="a"')
-    player.exchange(
-        "SETUP",
-        f"{URL}/trackID=1",
-        (401, "Unauthorized"),
-        f"Transport: {UDP_ASKED}",
-        answer_headers=challenge,
-    )
-    player.exchange(
-        "SETUP",
-        f"{URL}/trackID=1",
-        (401, "Unauthorized"),
-        f"Transport: {UDP_ASKED}",
-        'Authorization: Digest username="a"',
-        answer_headers=challenge,
-    )
+    player.exchange("DESCRIBE", URL, (200, "OK"), auth)
+    # SETUP: challenged, then refused again with credentials (a wrong password)
+    transport = f"Transport: {UDP_ASKED}"
+    player.exchange("SETUP", setup, (401, "Unauthorized"), transport, answer_headers=challenge)
+    player.exchange("SETUP", setup, (401, "Unauthorized"), transport, auth,
+                    answer_headers=challenge)  # fmt: skip
+    # OPTIONS: refused, and the client had no credentials to retry with
+    player.exchange("OPTIONS", URL, (401, "Unauthorized"), answer_headers=challenge)
     obs = analyze(tmp_path, scene)
     replies = [(r.method, r.status, r.authenticated) for r in obs.of(RtspReply)]
-    assert replies == [
-        ("DESCRIBE", 200, True),
-        ("SETUP", 401, False),
-        ("SETUP", 401, True),
-    ]
-    assert [(m.accepted, m.status) for m in obs.of(MediaRequest)] == [(False, 401), (False, 401)]
+    assert replies == [("DESCRIBE", 200, True), ("SETUP", 401, True), ("OPTIONS", 401, False)]
+    assert [(m.accepted, m.status) for m in obs.of(MediaRequest)] == [(False, 401)]
 
 
 def test_request_without_answer(tmp_path: Path) -> None:

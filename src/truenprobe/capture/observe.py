@@ -94,7 +94,13 @@ class _Builder:
         ):
             return given, False
         planned = tcp_ports(self.plan)
-        servers = sorted({c.server for c in facts.connections.values() if c.server_port in planned})
+        servers = sorted(
+            {
+                c.server
+                for c in facts.connections.values()
+                if c.server_port in planned and not _loopback(c.server)
+            }
+        )
         shown = ", ".join(self.subject.cameras)
         if len(servers) == 1:
             (server,) = servers
@@ -443,8 +449,52 @@ class _Builder:
                 self.records.append(self._no_connection(flow))
             elif flow.role in TO_CLIENT_ROLES and not self.position.sees_client_receive:
                 self.records.append(self._unseen_arrival(flow))
+            elif flow.role in TO_CLIENT_ROLES and (punched := self._punched(flow)) is not None:
+                self.records.append(punched)
             elif flow.role is Role.RTCP_RETURN and not self.position.sees_camera_receive:
                 self.records.append(self._unseen_return(flow))
+
+    def _punched(self, flow: Flow) -> Limitation | None:
+        """Media that arrived only after the client itself sent from that port.
+
+        Many clients (ffmpeg, VLC) send a few datagrams from their RTP/RTCP ports to the
+        camera before PLAY, to open their own NAT. Media arriving afterwards may have come
+        through that pinhole rather than through the client-side forward, so the capture
+        cannot show whether the forward exists. (When nothing arrived at all, neither
+        worked: compare() then reports the flow failed.)
+        """
+        arrivals = [
+            r
+            for r in self.records
+            if isinstance(r, UdpArrival) and r.belongs and r.port in flow.ports
+        ]
+        if not arrivals:
+            return None
+        sent_first: dict[int, tuple[float, str]] = {}
+        for (src, sport, dst, dport), stats in self.facts.udp.items():
+            if sport in flow.ports and dst in self.cameras and self.is_client(src):
+                at = self.ms(stats.first)
+                if at is not None and (sport not in sent_first or at < sent_first[sport][0]):
+                    sent_first[sport] = (at, f"{address_text(dst)}:{dport}")
+        clean = [
+            a
+            for a in arrivals
+            if a.port not in sent_first or (a.first_ms or 0.0) < sent_first[a.port][0]
+        ]
+        if clean:
+            return None
+        port = arrivals[0].port
+        at, target = sent_first[port]
+        return Limitation(
+            flow.ports,
+            "udp",
+            f"the client sent from UDP {port} to {target} ({at / 1000:.2f} s into the "
+            "capture) before the camera's media arrived there, as clients that open their own "
+            "NAT do: the media may have come through that opening, so this capture cannot "
+            "show whether the client-side forward exists (a client that sends nothing first, "
+            "or `truenprobe check`, can)",
+            flow=flow.name,
+        )
 
     def _no_connection(self, flow: Flow) -> Limitation:
         port = flow.ports.first
@@ -489,14 +539,18 @@ class _Builder:
             for (src, _sp, dst, dport), stats in self.facts.udp.items()
             if dst in self.cameras and dport in flow.ports and self.is_client(src)
         )
-        what = f"shows the client sending {sent} packet(s)" if sent else "shows nothing sent"
-        return Limitation(
-            flow.ports,
-            "udp",
-            f"a capture not taken on the camera's side {what} toward the camera's UDP "
-            f"{flow.ports}, not whether they reach it",
-            flow=flow.name,
-        )
+        where = {
+            "client": "taken on the client's side",
+            "unknown": "taken where it cannot see the camera",
+        }.get(self.position.vantage.value, "taken where it cannot see the camera")
+        if sent:
+            what = (
+                f"shows the client sending {sent} packet(s) toward the camera's UDP {flow.ports} "
+                "but cannot show whether they arrive"
+            )
+        else:
+            what = f"shows nothing sent toward the camera's UDP {flow.ports}"
+        return Limitation(flow.ports, "udp", f"the capture, {where}, {what}", flow=flow.name)
 
     def _reading_notes(self) -> None:
         facts, read = self.facts, self.facts.read
@@ -523,6 +577,11 @@ class _Builder:
             self.notes.append(
                 f"{facts.fragments} IP fragments were counted with their first fragment only"
             )
+
+
+def _loopback(address: bytes) -> bool:
+    """A host talking to itself is never the camera as a client reaches it."""
+    return address[0] == 127 if len(address) == 4 else address == bytes(15) + b"\x01"
 
 
 def _stream_ssrc(stats: MediaStats, kind: str) -> tuple[int | None, int | None]:

@@ -7,8 +7,9 @@ PLAY times, and the RTP that came back inside the connection in TCP mode.
 One difference from a live session: real clients send a request without credentials
 first, receive 401 with a Digest challenge, and repeat it with an Authorization
 header. That challenge is protocol mechanics, not a refusal, and the prober's own
-RTSP client never reports it either; a 401 is kept only when the retry also failed
-or never came.
+RTSP client never reports it either; it is left out when the client retried with
+credentials, so the retry's answer (accepted, or 401: wrong credentials) speaks.
+A 401 with no retry stays: the client had no credentials.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def _track_media(exchanges: list[_Exchange], notes: list[str]) -> dict[str, Medi
 
 
 def _challenges_answered(exchanges: list[_Exchange]) -> set[int]:
-    """Indexes of 401 challenges that a retry with credentials got past."""
+    """Indexes of 401 challenges the client answered by retrying with credentials."""
     skip = set()
     for i, ex in enumerate(exchanges):
         if ex.status != 401 or ex.authenticated:
@@ -130,9 +131,9 @@ def _challenges_answered(exchanges: list[_Exchange]) -> set[int]:
         request = ex.request.request
         for later in exchanges[i + 1 :]:
             again = later.request.request
-            if again.method == request.method and again.uri == request.uri and later.authenticated:
-                if later.status is not None and later.status != 401:
-                    skip.add(i)
+            if again.method == request.method and again.uri == request.uri:
+                if later.authenticated:
+                    skip.add(i)  # whatever the retry got, this 401 was only the challenge
                 break
     return skip
 
