@@ -459,3 +459,86 @@ def test_several_clients_and_a_chosen_one(tmp_path: Path) -> None:
     one = analyze(tmp_path, scene, client=CLIENT_LAN)
     assert [a.outcome for a in one.of(TcpAttempt)] == [TcpOutcome.OPEN]
     assert one.client == CLIENT_LAN
+
+
+def test_mld_join_over_ipv6(tmp_path: Path) -> None:
+    sc = synth.scapy()
+    from scapy.layers.inet6 import ICMPv6MLDMultAddrRec, ICMPv6MLReport2, IPv6ExtHdrHopByHop
+
+    scene = synth.Scene()
+    record = ICMPv6MLDMultAddrRec(rtype=4, dst="ff15::1234")
+    scene.add(
+        sc.IPv6(src="2001:db8:1::30", dst="ff02::16", hlim=1)
+        / IPv6ExtHdrHopByHop()
+        / ICMPv6MLReport2(records=[record])
+    )
+    obs = analyze(tmp_path, scene, cameras=("2001:db8::10",))
+    assert [(j.group, j.source) for j in obs.of(MulticastJoin)] == [
+        ("ff15::1234", "2001:db8:1::30")
+    ]
+
+
+def test_another_server_on_the_rtsp_port(tmp_path: Path) -> None:
+    scene = synth.Scene()
+    conv = synth.Conversation(CLIENT_LAN, 40000, CAMERA_PUBLIC, 554)
+    scene.add(*conv.handshake())
+    scene.add(conv.server_sends(b"SSH-2.0-OpenSSH_9.2\r\n"))
+    scene.add(conv.client_sends(synth.request("OPTIONS", URL, 1)))
+    obs = analyze(tmp_path, scene)
+    (attempt,) = obs.of(TcpAttempt)
+    assert attempt.greeting == "SSH-2.0-OpenSSH_9.2"
+    assert "RTSP on TCP 554: not RTSP from the camera: it sent 'SSH-2.0-OpenSSH_9.2'" in obs.notes
+
+
+def test_header_only_capture(tmp_path: Path) -> None:
+    obs = analyze(tmp_path, synth.Scene())
+    assert obs.duration_ms == 0.0
+    assert obs.records == tuple(obs.of(Limitation))
+    assert any("no packet to or from the camera" in n for n in obs.notes)
+
+
+def test_flow_limit_keeps_what_matters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from truenprobe.capture import scan
+
+    monkeypatch.setattr(scan, "MAX_FLOWS", 5)
+    scene = synth.Scene()
+    for port in range(10):  # unrelated flows first
+        scene.add(synth.udp("192.168.0.5", 30000 + port, "192.168.0.6", 9000, b"x"))
+    client_side_session(scene)
+    obs = analyze(tmp_path, scene)
+    assert [a.kind for a in obs.of(UdpArrival)] == ["rtp", "rtcp"]
+    assert any("beyond the analyzer's flow limit" in n for n in obs.notes)
+
+
+def test_pcapng_with_interfaces_of_different_link_types(tmp_path: Path) -> None:
+    """A pcapng from several interfaces: one Ethernet, one Linux cooked."""
+    import struct
+
+    def block(kind: int, body: bytes) -> bytes:
+        body += bytes(-len(body) % 4)
+        return struct.pack("<II", kind, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+
+    def epb(iface: int, ts: float, frame: bytes) -> bytes:
+        micros = int(ts * 1e6)
+        head = struct.pack(
+            "<IIIII", iface, micros >> 32, micros & 0xFFFFFFFF, len(frame), len(frame)
+        )
+        return block(6, head + frame)
+
+    scene = synth.Scene()
+    client_side_session(scene)
+    data = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    data += block(1, struct.pack("<HHI", 1, 0, 0)) + block(1, struct.pack("<HHI", 113, 0, 0))
+    sc = synth.scapy()
+    for i, (ts, packet) in enumerate(scene.frames):
+        if i % 2:
+            frame = bytes(sc.Ether() / packet)
+            data += epb(0, ts, frame)
+        else:
+            frame = struct.pack("!HHH8sH", 0, 1, 6, bytes(8), 0x0800) + bytes(packet)
+            data += epb(1, ts, frame)
+    path = tmp_path / "multi.pcapng"
+    path.write_bytes(data)
+    obs = analyze_capture(str(path), Subject(plan_for(**DECODER_UDP), (CAMERA_PUBLIC,)))
+    assert [a.kind for a in obs.of(UdpArrival)] == ["rtp", "rtcp"]
+    assert [r.status for r in obs.of(RtspReply)] == [200, 200, 200]

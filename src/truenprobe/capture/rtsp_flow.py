@@ -31,6 +31,7 @@ _RESPONSE_START = re.compile(rb"RTSP/1\.0 \d{3}[^\r\n]*\r?\n")
 _FRAME_START = re.compile(rb"\$[\x00-\x0f]..[\x80-\xbf]", re.DOTALL)
 _KEEP_WHILE_SEARCHING = 64  # bytes kept between chunks so a start split in two is found
 MAX_PROBLEMS = 5
+_HEAD_BYTES = 64
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,16 @@ class _Direction:
         self.reader = self._new_reader()
         self.searching = False
         self.search_buffer = b""
+        self.head = b""  # the first bytes this side sent, to name what it is when not RTSP
+        self.events = 0
 
     def _new_reader(self) -> MessageReader:
         # The client's bytes are requests (read as a server would), the camera's answers.
         return MessageReader.for_server() if self.from_client else MessageReader.for_client()
 
     def data(self, data: bytes, ts: float) -> None:
+        if len(self.head) < _HEAD_BYTES:
+            self.head += data[: _HEAD_BYTES - len(self.head)]
         if self.searching:
             data = self._search(data)
             if not data:
@@ -122,8 +127,10 @@ class _Direction:
             try:
                 event = self.reader.next_event()
             except RtspProtocolError as exc:
-                if at_end:
+                if at_end and (self.events or self._looks_like_rtsp()):
                     conversation.problem(f"the capture ends inside a message from the {side}")
+                elif at_end:
+                    conversation.problem(f"not RTSP from the {side}: it sent {self._shown()}")
                 else:
                     conversation.problem(f"not RTSP from the {side}: {exc}")
                 self.searching = True
@@ -131,6 +138,7 @@ class _Direction:
                 return
             if event is NEED_DATA or not isinstance(event, InterleavedFrame | Request | Response):
                 return
+            self.events += 1
             if isinstance(event, InterleavedFrame):
                 stats = self.frames.get(event.channel)
                 if stats is None:
@@ -141,6 +149,14 @@ class _Direction:
                 conversation.requests.append(SeenRequest(event, ts))
             else:
                 conversation.responses.append(SeenResponse(event, ts))
+
+    def _looks_like_rtsp(self) -> bool:
+        pattern = _REQUEST_START if self.from_client else _RESPONSE_START
+        return bool(pattern.match(self.head + b"\n")) or self.head.startswith(b"$")
+
+    def _shown(self) -> str:
+        line = self.head.split(b"\n", 1)[0].rstrip(b"\r")
+        return repr(line.decode("latin-1")[:60]) if line.isascii() else f"{len(self.head)}+ bytes"
 
 
 def conversation_sinks(conversation: Conversation) -> tuple[_Direction, _Direction]:
