@@ -352,7 +352,7 @@ class _Builder:
     ) -> UdpArrival:
         src, sport, dst, dport = key
         kind = stats.kind()
-        ssrc, payload_type = _stream_ssrc(stats, kind)
+        ssrc, _payload_type = _stream_ssrc(stats, kind)
         belongs = kind in (KIND_RTP, KIND_RTCP)
         notes: list[str] = []
         if proprietary and kind == KIND_OTHER:
@@ -375,25 +375,16 @@ class _Builder:
                 f"{address_text(icmp.reporter)} answered {icmp.count} of them with ICMP "
                 f"{icmp.text}: nothing listened on UDP {dport} there"
             )
-        return UdpArrival(
-            port=dport,
-            source=address_text(src),
-            source_port=sport,
-            kind=kind,
-            packets=stats.packets,
-            bytes=stats.bytes,
-            first_ms=self.ms(stats.first),
-            last_ms=self.ms(stats.last),
-            group=address_text(dst) if multicast else None,
-            ssrc=ssrc,
-            payload_type=payload_type,
-            sequence_gaps=stats.gaps if kind == KIND_RTP else 0,
-            sender_reports=stats.sender_reports,
-            belongs=belongs,
-            note="; ".join(notes) or None,
-        )
+        group = address_text(dst) if multicast else None
+        return self._arrival_record(key, stats, belongs, "; ".join(notes) or None, group)
 
     def _foreign(self, key: UdpKey, stats: MediaStats) -> UdpArrival:
+        note = f"not from the camera ({address_text(key[0])} sent it)"
+        return self._arrival_record(key, stats, False, note, None)
+
+    def _arrival_record(
+        self, key: UdpKey, stats: MediaStats, belongs: bool, note: str | None, group: str | None
+    ) -> UdpArrival:
         src, sport, _dst, dport = key
         kind = stats.kind()
         ssrc, payload_type = _stream_ssrc(stats, kind)
@@ -406,10 +397,13 @@ class _Builder:
             bytes=stats.bytes,
             first_ms=self.ms(stats.first),
             last_ms=self.ms(stats.last),
+            group=group,
             ssrc=ssrc,
             payload_type=payload_type,
-            belongs=False,
-            note=f"not from the camera ({address_text(src)} sent it)",
+            sequence_gaps=stats.gaps if kind == KIND_RTP else 0,
+            sender_reports=stats.sender_reports,
+            belongs=belongs,
+            note=note,
         )
 
     def _sent(self, key: UdpKey, stats: MediaStats) -> UdpSent:
