@@ -125,3 +125,16 @@ def test_a_stream_whose_sequence_jumps_around_is_other() -> None:
     stats = add_all(MediaStats(), [synth.rtp(rng.randrange(65536)) for _ in range(40)])
     assert stats.kind() == KIND_OTHER
     assert "sequence numbers do not advance" in stats.describe_other()
+
+
+@given(st.one_of(rtp_like, st.binary(max_size=80)))
+def test_flow_counting_agrees_with_the_parser(data: bytes) -> None:
+    """The fast path for plain headers in MediaStats.add counts exactly what parse_rtp takes."""
+    stats = MediaStats()
+    stats.add(0.0, data, 0, len(data), len(data), 64)
+    is_rtcp = looks_like_rtcp(data) and rtcp_summary(data, 0, len(data), len(data)) is not None
+    assert (stats.rtp, stats.rtcp, stats.other) == (
+        int(parses_as_rtp(data)),
+        int(is_rtcp),
+        int(not parses_as_rtp(data) and not is_rtcp),
+    )

@@ -137,11 +137,16 @@ class MediaStats:
             if ssrc in self.rtcp_ssrcs or len(self.rtcp_ssrcs) < MAX_SSRCS:
                 self.rtcp_ssrcs[ssrc] = self.rtcp_ssrcs.get(ssrc, 0) + 1
             return
-        header = rtp_header(buf, pos, end, wire_end)
-        if header is None:
-            self.other += 1
-            return
-        ssrc, payload_type, seq = header
+        if end - pos >= 12 and buf[pos] == 0x80:
+            # the usual header (version 2; no padding, extension or CSRCs) is valid as is
+            _first, second, seq, _ts, ssrc = _RTP.unpack_from(buf, pos)
+            payload_type = second & 0x7F
+        else:
+            header = rtp_header(buf, pos, end, wire_end)
+            if header is None:
+                self.other += 1
+                return
+            ssrc, payload_type, seq = header
         self.rtp += 1
         state = self.ssrcs.get(ssrc)
         if state is None:
