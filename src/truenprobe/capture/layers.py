@@ -56,13 +56,12 @@ _IPV4 = struct.Struct("!BxH2xHBB2x4s4s")  # version/IHL, length, fragment, TTL, 
 
 # An IP packet found in a frame, as a plain tuple (the hot loop builds one per packet and
 # a NamedTuple costs ten times as much):
-#   (version, src, dst, proto, ttl, payload, end, fragment, outgoing, declared_end)
+#   (version, src, dst, proto, ttl, payload, end, fragment, declared_end)
 # src/dst: packed addresses (4 or 16 bytes); ttl: TTL or hop limit; payload: offset of the
 # transport header; end: end of the IP packet within what was captured; fragment: 0 whole,
-# 1 first fragment, 2 a later fragment; outgoing: a Linux cooked capture says the capturing
-# host sent it; declared_end: where the packet ends by its length field (beyond ``end``
-# when the capture's snap length cut it).
-IpPacket = tuple[int, bytes, bytes, int, int, int, int, int, bool, int]
+# 1 first fragment, 2 a later fragment; declared_end: where the packet ends by its length
+# field (beyond ``end`` when the capture's snap length cut it).
+IpPacket = tuple[int, bytes, bytes, int, int, int, int, int, int]
 
 
 TCP_FIN = 0x01
@@ -74,7 +73,6 @@ TCP_ACK = 0x10
 
 def ip_of_frame(link: int, buf: bytes, start: int, end: int) -> IpPacket | None:
     """The IP packet in a frame of this link type; None for anything else (ARP, LLC, ...)."""
-    outgoing = False
     if link == LINK_ETHERNET:
         pos = start + 12
         if pos + 2 > end:
@@ -95,7 +93,6 @@ def ip_of_frame(link: int, buf: bytes, start: int, end: int) -> IpPacket | None:
             (hatype,) = _U16.unpack_from(buf, start + 8)
             if hatype == ARPHRD_LOOPBACK:
                 return None  # "any" sees loopback twice: keep the incoming copy
-            outgoing = True
         pos = start + 20
         while ethertype in VLAN_TAGS and pos + 4 <= end:
             (ethertype,) = _U16.unpack_from(buf, pos + 2)
@@ -104,10 +101,8 @@ def ip_of_frame(link: int, buf: bytes, start: int, end: int) -> IpPacket | None:
         if start + 16 > end:
             return None
         packet_type, hatype = struct.unpack_from("!HH", buf, start)
-        if packet_type == SLL_OUTGOING:
-            if hatype == ARPHRD_LOOPBACK:
-                return None
-            outgoing = True
+        if packet_type == SLL_OUTGOING and hatype == ARPHRD_LOOPBACK:
+            return None
         (ethertype,) = _U16.unpack_from(buf, start + 14)
         pos = start + 16
         while ethertype in VLAN_TAGS and pos + 4 <= end:
@@ -131,13 +126,13 @@ def ip_of_frame(link: int, buf: bytes, start: int, end: int) -> IpPacket | None:
         return None
 
     if ethertype == ETH_IPV4:
-        return _ipv4(buf, pos, end, outgoing)
+        return _ipv4(buf, pos, end)
     if ethertype == ETH_IPV6:
-        return _ipv6(buf, pos, end, outgoing)
+        return _ipv6(buf, pos, end)
     return None
 
 
-def _ipv4(buf: bytes, pos: int, end: int, outgoing: bool) -> IpPacket | None:
+def _ipv4(buf: bytes, pos: int, end: int) -> IpPacket | None:
     if pos + 20 > end:
         return None
     first, total, frag, ttl, proto, src, dst = _IPV4.unpack_from(buf, pos)
@@ -157,12 +152,11 @@ def _ipv4(buf: bytes, pos: int, end: int, outgoing: bool) -> IpPacket | None:
         pos + header,
         end if end < declared else declared,
         fragment,
-        outgoing,
         declared,
     )
 
 
-def _ipv6(buf: bytes, pos: int, end: int, outgoing: bool) -> IpPacket | None:
+def _ipv6(buf: bytes, pos: int, end: int) -> IpPacket | None:
     if pos + 40 > end or buf[pos] >> 4 != 6:
         return None
     (length,) = _U16.unpack_from(buf, pos + 4)
@@ -196,7 +190,7 @@ def _ipv6(buf: bytes, pos: int, end: int, outgoing: bool) -> IpPacket | None:
             break
     if cursor > ip_end:
         return None
-    return (6, src, dst, proto, hop_limit, cursor, ip_end, fragment, outgoing, declared)
+    return (6, src, dst, proto, hop_limit, cursor, ip_end, fragment, declared)
 
 
 def address_text(packed: bytes) -> str:

@@ -165,14 +165,10 @@ class _Builder:
         return sorted(conns, key=lambda c: c.first)
 
     def _position(self) -> Position:
-        client, camera = EndEvidence(), EndEvidence()
         client_ttl = camera_ttl = 0
-        client_out = camera_out = False
         for conn in self.camera_connections():
             client_ttl = max(client_ttl, conn.client_ttl)
             camera_ttl = max(camera_ttl, conn.server_ttl)
-            client_out |= conn.client_outgoing
-            camera_out |= conn.server_outgoing
         for (src, _sp, dst, _dp), stats in self.facts.udp.items():
             if is_multicast(dst):
                 continue  # multicast TTLs are set per application, not by the OS
@@ -180,9 +176,9 @@ class _Builder:
                 camera_ttl = max(camera_ttl, stats.max_ttl)
             elif dst in self.cameras and self.is_client(src):
                 client_ttl = max(client_ttl, stats.max_ttl)
-        client = EndEvidence(client_ttl, client_out)
-        camera = EndEvidence(camera_ttl, camera_out)
-        position = decide(client, camera, camera_renamed=self.renamed)
+        position = decide(
+            EndEvidence(client_ttl), EndEvidence(camera_ttl), camera_renamed=self.renamed
+        )
         self.notes.insert(0, position.explanation[0].upper() + position.explanation[1:] + ".")
         return position
 

@@ -123,7 +123,7 @@ class Scanner:
                 facts.other_packets += 1
                 continue
             facts.ip_packets += 1
-            version, src, dst, proto, ttl, pos, ip_end, fragment, _out, _declared = ip
+            version, src, dst, proto, ttl, pos, ip_end, fragment, _declared = ip
             if fragment == 2:
                 facts.fragments += 1
                 continue
@@ -157,7 +157,7 @@ class Scanner:
         return facts
 
     def _tcp(self, facts: Facts, ts: float, buf: bytes, ip: IpPacket) -> None:
-        _v, src, dst, _p, ttl, pos, ip_end, _f, outgoing, declared = ip
+        _v, src, dst, _p, ttl, pos, ip_end, _f, declared = ip
         if pos + 20 > ip_end:
             return
         sport, dport, seq, _ack, offset, flags = _TCP.unpack_from(buf, pos)
@@ -175,7 +175,7 @@ class Scanner:
         data_start = min(pos + (offset >> 4) * 4, ip_end)
         wire_length = max(declared - data_start, 0)
         if from_client:
-            if not conn.from_client(ts, flags, seq, ttl, outgoing):
+            if not conn.from_client(ts, flags, seq, ttl):
                 return  # a second copy of a SYN
             if wire_length:
                 conn.client_bytes += wire_length
@@ -184,7 +184,7 @@ class Scanner:
                 if conn.client_stream is not None:
                     conn.client_stream.segment(seq, buf[data_start:ip_end], wire_length, ts)
         else:
-            conn.from_server(ts, flags, seq, ttl, outgoing)
+            conn.from_server(ts, flags, seq, ttl)
             if wire_length:
                 if not conn.server_bytes and conn.server_port in self.text_ports:
                     conn.greeting = buf[data_start : min(ip_end, data_start + GREETING_BYTES)]

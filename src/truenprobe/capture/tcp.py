@@ -123,7 +123,6 @@ class Connection:
     __slots__ = (
         "client",
         "client_bytes",
-        "client_outgoing",
         "client_port",
         "client_stream",
         "client_ttl",
@@ -137,7 +136,6 @@ class Connection:
         "rst_from_server",
         "server",
         "server_bytes",
-        "server_outgoing",
         "server_port",
         "server_stream",
         "server_ttl",
@@ -167,21 +165,17 @@ class Connection:
         self.midstream = False  # no SYN in the capture
         self.client_ttl = 0
         self.server_ttl = 0
-        self.client_outgoing = False
-        self.server_outgoing = False
         self.client_bytes = 0
         self.server_bytes = 0
         self.greeting = b""
         self.client_stream: Reassembler | None = None  # client -> server bytes, when wanted
         self.server_stream: Reassembler | None = None
 
-    def from_client(self, ts: float, flags: int, seq: int, ttl: int, outgoing: bool) -> bool:
+    def from_client(self, ts: float, flags: int, seq: int, ttl: int) -> bool:
         """Account a client segment; False when it is a second copy of the previous SYN."""
         self.last = ts
         if ttl > self.client_ttl:
             self.client_ttl = ttl
-        if outgoing:
-            self.client_outgoing = True
         if flags & TCP_SYN and not flags & TCP_ACK:
             if self.syn_times and seq == self.syn_seq and ts - self.syn_times[-1] < COPY_WINDOW:
                 return False
@@ -200,12 +194,10 @@ class Connection:
             self.fin = True
         return True
 
-    def from_server(self, ts: float, flags: int, seq: int, ttl: int, outgoing: bool) -> None:
+    def from_server(self, ts: float, flags: int, seq: int, ttl: int) -> None:
         self.last = ts
         if ttl > self.server_ttl:
             self.server_ttl = ttl
-        if outgoing:
-            self.server_outgoing = True
         if flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK:
             self.synack_count += 1
             if self.synack_time is None:

@@ -3,8 +3,7 @@
 A host sends packets with its initial TTL (64 on Linux and macOS, 128 on Windows, 255
 on many embedded systems) and every router on the way takes one off. So where the
 client's packets still carry an initial TTL, the capture point sits before the first
-router on the client's way: the client's side. The same holds for the camera. A Linux
-cooked capture also marks what the capturing host sent itself. When neither end's
+router on the client's way: the client's side. The same holds for the camera. When neither end's
 packets look fresh the capture was taken somewhere in between, where it can show
 neither what reached the client nor what reached the camera.
 
@@ -35,7 +34,6 @@ class EndEvidence:
     """What the capture shows of one end's own unicast packets."""
 
     ttl: int = 0  # highest TTL / hop limit seen on its packets (0: none seen)
-    sent_by_capturing_host: bool = False  # a cooked capture marked them outgoing
 
     @property
     def seen(self) -> bool:
@@ -67,8 +65,7 @@ def decide(client: EndEvidence, camera: EndEvidence, *, camera_renamed: bool) ->
     """``camera_renamed``: the camera appears under an address other than the one the
     client uses (its LAN address behind its IP sharer), which only a camera-side capture shows.
     """
-    client_here = client.fresh or (client.sent_by_capturing_host and client.hops() == 0)
-    camera_here = camera.fresh or (camera.sent_by_capturing_host and camera.hops() == 0)
+    client_here, camera_here = client.fresh, camera.fresh
     evidence = f"{_describe('client', client)}, {_describe('camera', camera)}"
     if client_here and camera_here:
         return Position(
