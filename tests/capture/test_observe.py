@@ -451,7 +451,7 @@ def test_no_traffic_to_the_camera(tmp_path: Path) -> None:
 def test_several_clients_and_a_chosen_one(tmp_path: Path) -> None:
     scene = synth.Scene()
     client_side_session(scene)
-    other = synth.Conversation("192.168.0.31", 40001, CAMERA_PUBLIC, 554)
+    other = synth.Conversation("192.168.0.31", 40001, CAMERA_PUBLIC, 554, cseq=777)
     scene.add(other.syn(), other.rst())
     both = analyze(tmp_path, scene)
     assert any("several hosts talk to the camera" in n for n in both.notes)
@@ -542,3 +542,55 @@ def test_pcapng_with_interfaces_of_different_link_types(tmp_path: Path) -> None:
     obs = analyze_capture(str(path), Subject(plan_for(**DECODER_UDP), (CAMERA_PUBLIC,)))
     assert [a.kind for a in obs.of(UdpArrival)] == ["rtp", "rtcp"]
     assert [r.status for r in obs.of(RtspReply)] == [200, 200, 200]
+
+
+def test_capture_on_the_clients_ip_sharer(tmp_path: Path) -> None:
+    """Every packet twice: on the LAN (the client's address) and on the WAN (translated)."""
+    lan = synth.Scene()
+    client_side_session(lan)
+    scene = synth.Scene()
+    sc = synth.scapy()
+    for ts, packet in lan.frames:
+        scene.frames.append((ts, packet))
+        wan = packet.copy()
+        if wan[sc.IP].src == CLIENT_LAN:
+            wan[sc.IP].src = CLIENT_PUBLIC
+            wan[sc.IP].ttl -= 1
+        elif wan[sc.IP].dst == CLIENT_LAN:
+            wan[sc.IP].dst = CLIENT_PUBLIC
+            wan[sc.IP].ttl += 1  # seen on the WAN before the sharer forwarded it
+        del wan[sc.IP].chksum
+        scene.frames.append((ts + 0.00001, wan))
+    obs = analyze(tmp_path, scene)
+    assert any("taken on the client's IP sharer" in n for n in obs.notes)
+    assert not any("several hosts" in n for n in obs.notes)
+    assert obs.vantage is Vantage.CLIENT
+    assert [a.outcome for a in obs.of(TcpAttempt)] == [TcpOutcome.OPEN]
+    assert [(a.port, a.kind) for a in obs.of(UdpArrival)] == [(554, "rtp"), (555, "rtcp")]
+
+
+def test_capture_on_the_cameras_ip_sharer(tmp_path: Path) -> None:
+    """The camera appears under its public address (WAN) and its LAN address."""
+    scene = synth.Scene()
+    conv = synth.Conversation(CLIENT_PUBLIC, 40000, CAMERA_LAN, 554, client_ttl=61, server_ttl=64)
+    scene.add(*conv.handshake())
+    player = synth.RtspPlayer(scene, conv, URL)
+    player.describe()
+    player.setup("trackID=1", UDP_ASKED, UDP_GRANTED)
+    player.play()
+    sc = synth.scapy()
+    both = synth.Scene()
+    for ts, packet in scene.frames:
+        wan = packet.copy()
+        if wan[sc.IP].src == CAMERA_LAN:
+            wan[sc.IP].src = CAMERA_PUBLIC
+            wan[sc.IP].ttl -= 1
+        else:
+            wan[sc.IP].dst = CAMERA_PUBLIC
+            wan[sc.IP].ttl += 1
+        del wan[sc.IP].chksum
+        both.frames += [(ts, packet), (ts + 0.00001, wan)]
+    obs = analyze(tmp_path, both)
+    assert any("taken on the camera's IP sharer" in n for n in obs.notes)
+    assert obs.vantage is Vantage.CAMERA
+    assert [a.outcome for a in obs.of(TcpAttempt)] == [TcpOutcome.OPEN, TcpOutcome.OPEN]

@@ -81,6 +81,7 @@ class _Builder:
         self.records: list[Record] = []
         self.notes: list[str] = []
         self.cameras, self.renamed = self._find_camera()
+        self.outer_clients = self._translated()
         self.clients = self._find_clients()
         self.position = self._position()
 
@@ -123,10 +124,50 @@ class _Builder:
             self.notes.append(f"no packet to or from the camera ({shown}) is in the capture{seen}")
         return given, False
 
+    def _translated(self) -> set[bytes]:
+        """Addresses seen on the far side of an IP sharer the capture was taken on.
+
+        A capture on an IP sharer shows each connection twice, before and after address
+        translation. NAT keeps the TCP initial sequence number, so the two copies pair up:
+        the camera's other address joins ``cameras``, and the client's outer address (the
+        copy farther from the client, by TTL) is returned so it is not taken for a client.
+        """
+        copies: dict[tuple[int, int], list[Connection]] = {}
+        for conn in self.facts.connections.values():
+            if conn.syn_seq is not None and conn.syn_times:
+                # the same sequence number within the same second: one connection, two copies
+                copies.setdefault((conn.syn_seq, int(conn.syn_times[0])), []).append(conn)
+        outer: set[bytes] = set()
+        cameras = set(self.cameras)
+        for same in copies.values():
+            if len(same) < 2 or not any(c.server in self.cameras for c in same):
+                continue
+            for server in {c.server for c in same} - cameras:
+                cameras.add(server)
+                known = ", ".join(address_text(a) for a in sorted(self.cameras))
+                self.notes.append(
+                    f"the capture shows the camera both as {known} and as "
+                    f"{address_text(server)} (the same TCP connections before and after "
+                    "address translation): it was taken on the camera's IP sharer"
+                )
+            ttl = {c.client: c.client_ttl for c in same}
+            if len(ttl) > 1:
+                inner = max(ttl, key=lambda a: ttl[a])
+                for address in sorted(set(ttl) - {inner} - outer):
+                    outer.add(address)
+                    self.notes.append(
+                        f"the capture shows the client both as {address_text(inner)} and as "
+                        f"{address_text(address)} (the same TCP connections before and after "
+                        f"address translation): it was taken on the client's IP sharer; "
+                        f"{address_text(inner)} is judged as the client"
+                    )
+        self.cameras = frozenset(cameras)
+        return outer
+
     def _find_clients(self) -> frozenset[bytes] | None:
         """The client's addresses; None: anyone talking to the camera."""
         wanted = self.subject.packed_client()
-        talking = self._peers()
+        talking = self._peers() - self.outer_clients
         if wanted is not None:
             if wanted not in talking:
                 heard = ", ".join(address_text(a) for a in sorted(talking)[:8]) or "nobody"
@@ -139,8 +180,10 @@ class _Builder:
             listed = ", ".join(address_text(a) for a in sorted(talking)[:8])
             self.notes.append(
                 f"several hosts talk to the camera ({listed}); their evidence is combined: give "
-                "--client ADDRESS to judge one of them"
+                "--client-address ADDRESS to judge one of them"
             )
+        if self.outer_clients:
+            return frozenset(talking)
         return None
 
     def _peers(self) -> set[bytes]:
