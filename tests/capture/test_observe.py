@@ -135,7 +135,7 @@ def test_camera_side_capture_cannot_decide_what_reached_the_client(tmp_path: Pat
     scene.add(synth.udp(CLIENT_PUBLIC, 555, CAMERA_LAN, 555, synth.receiver_report(), ttl=61))
     obs = analyze(tmp_path, scene, {**DECODER_UDP, "client_side": "private"})
     assert obs.vantage is Vantage.CAMERA
-    assert any(f"{CAMERA_LAN} is the only host" in n for n in obs.notes)
+    assert any(f"{CAMERA_LAN} is the only host reached" in n for n in obs.notes)
     assert obs.of(TcpAttempt)[0].outcome is TcpOutcome.OPEN
     assert obs.of(UdpArrival) == []  # sent by the camera, not seen arriving
     limits = {lim.flow: lim for lim in obs.of(Limitation)}

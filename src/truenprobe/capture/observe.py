@@ -105,13 +105,21 @@ class _Builder:
         shown = ", ".join(self.subject.cameras)
         if len(servers) == 1:
             (server,) = servers
+            ttl = max(c.server_ttl for c in facts.connections.values() if c.server == server)
+            if EndEvidence(ttl).fresh:  # captured on that host's own segment: its LAN address
+                self.notes.append(
+                    f"{shown} never appears in the capture; {address_text(server)} is the only "
+                    "host reached on the camera's TCP ports and the capture was taken next to "
+                    "it, so it is read as the camera's LAN address behind its IP sharer; give "
+                    f"--camera {address_text(server)} too if that is right"
+                )
+                return frozenset({server}), True
             self.notes.append(
-                f"{shown} never appears in the capture; {address_text(server)} is the only host "
-                f"reached on the camera's TCP ports, so it is read as the camera (its LAN address "
-                f"behind its IP sharer?); give --camera {address_text(server)} if that is right, "
-                "or the right address"
+                f"no packet to or from the camera ({shown}) is in the capture; the only host "
+                f"reached on the camera's TCP ports is {address_text(server)}: if that is the "
+                f"camera, give --camera {address_text(server)}"
             )
-            return frozenset({server}), True
+            return given, False
         if servers:
             listed = ", ".join(address_text(s) for s in servers[:8])
             self.notes.append(
