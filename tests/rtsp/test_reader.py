@@ -190,3 +190,21 @@ def test_headers_helpers() -> None:
     assert headers.get("CSEQ") == "2"
     assert "Session" not in headers
     assert len(headers) == 1
+
+
+def test_recover_skips_to_the_next_message_for_a_stream_joined_midway() -> None:
+    reader = MessageReader.for_client()
+    middle = b"ength: 5\r\n\r\nhello" + RESPONSES[0].to_bytes() + RESPONSES[1].to_bytes()
+    reader.receive_data(middle)
+    with pytest.raises(RtspProtocolError):
+        reader.next_event()
+    assert reader.recover() == len(b"hello")  # the malformed head was consumed by the error
+    assert reader.next_event().to_bytes() == RESPONSES[0].to_bytes()  # type: ignore[union-attr]
+    assert reader.next_event().to_bytes() == RESPONSES[1].to_bytes()  # type: ignore[union-attr]
+
+    requests = MessageReader.for_server()
+    requests.receive_data(b"x" * 500 + b"\r\n" + REQUESTS[0].to_bytes())
+    with pytest.raises(RtspProtocolError):
+        requests.next_event()
+    requests.recover()
+    assert requests.next_event() == REQUESTS[0]

@@ -8,7 +8,10 @@ import sys
 import typer
 
 from truenprobe import __version__
+from truenprobe.cli.camera import camera_command
+from truenprobe.cli.check import check_command
 from truenprobe.cli.plan import plan_command
+from truenprobe.cli.send import send_command
 from truenprobe.errors import EXIT_USAGE, TruenprobeError
 
 app = typer.Typer(
@@ -36,6 +39,9 @@ def _root(
 
 
 app.command("plan")(plan_command)
+app.command("camera")(camera_command)
+app.command("check")(check_command)
+app.command("send")(send_command)
 
 
 def _fail(message: str, code: int) -> None:

@@ -47,6 +47,7 @@ from truenprobe.rtsp.message import (
     Response,
     interleaved_prefix,
     reason_for,
+    redact_userinfo,
 )
 from truenprobe.rtsp.reader import (
     CLOSED,
@@ -124,6 +125,7 @@ __all__ = [
     "parse_transport",
     "parse_transports",
     "reason_for",
+    "redact_userinfo",
     "resolve_control",
     "verify_digest",
 ]

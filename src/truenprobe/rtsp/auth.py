@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 
 
@@ -205,11 +206,15 @@ def authorization_for(
     password: str,
     method: str,
     uri: str,
-    cnonce: str = "0a4f113b",
+    cnonce: str | None = None,
     nc: int = 1,
 ) -> str:
-    """The client's ``Authorization`` header value answering ``challenge``."""
+    """The client's ``Authorization`` header value answering ``challenge``.
+
+    ``cnonce`` matters only when the server asks for ``qop=auth``; by default it is random.
+    """
     qop = "auth" if challenge.qop and "auth" in challenge.qop.split(",") else None
+    cnonce = cnonce or secrets.token_hex(8)
     nc_text = f"{nc:08x}" if qop else None
     response = digest_response(
         username=username,

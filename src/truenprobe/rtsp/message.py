@@ -7,6 +7,7 @@ server parses ``Request`` and serialises ``Response``; a client does the opposit
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -60,6 +61,14 @@ REASONS: dict[int, str] = {
     505: "RTSP Version not supported",
     551: "Option not supported",
 }
+
+
+_USERINFO = re.compile(r"(\w+://)[^/@\s]*@")
+
+
+def redact_userinfo(text: str) -> str:
+    """``rtsp://user:pass@host/x`` -> ``rtsp://***@host/x``: for anything logged or shown."""
+    return _USERINFO.sub(r"\1***@", text)
 
 
 def reason_for(status: int) -> str:

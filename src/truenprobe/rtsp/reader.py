@@ -18,7 +18,13 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from truenprobe.rtsp.message import Headers, InterleavedFrame, Request, Response
+from truenprobe.rtsp.message import (
+    Headers,
+    InterleavedFrame,
+    Request,
+    Response,
+    redact_userinfo,
+)
 
 MAX_HEADER_BYTES = 8 * 1024
 MAX_BODY_BYTES = 64 * 1024
@@ -26,6 +32,8 @@ MAX_BODY_BYTES = 64 * 1024
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VERSION = re.compile(r"^RTSP/(\d)\.(\d)$")
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+# The start of a message, for recover(): a status line, or a request line.
+_START_LINE = re.compile(rb"(?:RTSP/\d\.\d \d{3} |[A-Z][A-Z_]* \S+ RTSP/\d\.\d\r?\n)")
 
 
 class NeedData(Enum):
@@ -102,6 +110,20 @@ class MessageReader:
         except RtspProtocolError as exc:
             self._error = exc
             raise
+
+    def recover(self) -> int:
+        """After an error, skip to the next line that starts a message; bytes dropped.
+
+        For readers that join a stream in the middle (a capture that began during a
+        session) or want to go on after garbage. A server should answer and close instead.
+        """
+        match = _START_LINE.search(self._buffer, 1)
+        # Without a match, keep a tail that may hold the beginning of a start line.
+        dropped = match.start() if match is not None else max(0, len(self._buffer) - 64)
+        del self._buffer[:dropped]
+        self._scanned = 0
+        self._error = None
+        return dropped
 
     def _next(self) -> Event:
         buf = self._buffer
@@ -183,7 +205,9 @@ def _parse_head(head: bytes) -> tuple[str, Headers]:
             continue
         name, colon, value = line.partition(":")
         if not colon or not _TOKEN.match(name):
-            raise RtspProtocolError(f"malformed header line {line[:60]!r}")
+            # Only the field's name: the rest of a broken line may hold credentials.
+            shown = name[:40] if colon else "(no colon)"
+            raise RtspProtocolError(f"malformed header line {shown!r}")
         fields.append([name, value.strip()])
     return start_line, Headers(tuple((n, v) for n, v in fields))
 
@@ -206,7 +230,7 @@ def _content_length(headers: Headers, limit: int) -> int:
 def _check_version(version: str) -> None:
     match = _VERSION.match(version)
     if match is None:
-        raise RtspProtocolError(f"not an RTSP version: {version[:20]!r}")
+        raise RtspProtocolError(f"not an RTSP version: {redact_userinfo(version[:20])!r}")
     if match.group(1) != "1":
         raise RtspProtocolError(f"{version} is not supported", 505)
 
@@ -214,7 +238,7 @@ def _check_version(version: str) -> None:
 def _request(start_line: str, headers: Headers, body: bytes) -> Request:
     parts = start_line.split(" ")
     if len(parts) != 3 or not _TOKEN.match(parts[0]) or not parts[1]:
-        raise RtspProtocolError(f"malformed request line {start_line[:80]!r}")
+        raise RtspProtocolError(f"malformed request line {redact_userinfo(start_line[:80])!r}")
     method, uri, version = parts
     _check_version(version)
     return Request(method, uri, headers, body, version)

@@ -1,0 +1,132 @@
+"""RTSP sessions: the tracks a client set up, where their RTP goes, and whether it flows.
+
+A session is READY after its first SETUP and PLAYING between PLAY and PAUSE or
+TEARDOWN. Playing subscribes its senders to the shared feeds; a multicast track
+instead joins a group sender shared by every session playing that stream.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from truenprobe.camera.catalog import Track
+from truenprobe.camera.media import Feed
+from truenprobe.camera.sinks import RtpSender, UdpSender
+from truenprobe.plan.model import Media, Stream
+from truenprobe.rtsp.transport import TransportSpec
+
+
+class State(Enum):
+    READY = "ready"
+    PLAYING = "playing"
+
+
+class Mode(Enum):
+    UDP = "udp"
+    TCP = "tcp"
+    MULTICAST = "multicast"
+
+
+@dataclass
+class MulticastGroup:
+    """One stream track sent to a multicast group, shared by the sessions playing it."""
+
+    sender: UdpSender
+    feed: Feed
+    destination: tuple[str, int]
+    listeners: int = 0
+
+    def join(self) -> None:
+        if self.listeners == 0:
+            self.feed.subscribe(self.sender)
+        self.listeners += 1
+
+    def leave(self) -> None:
+        self.listeners = max(0, self.listeners - 1)
+        if self.listeners == 0:
+            self.feed.unsubscribe(self.sender)
+
+
+@dataclass
+class SessionTrack:
+    track: Track
+    mode: Mode
+    transport: TransportSpec  # as answered to the client
+    feed: Feed
+    sender: RtpSender | None = None  # unicast and TCP: this session's own
+    group: MulticastGroup | None = None  # multicast: the shared sender
+    client_rtcp: tuple[str, int] | None = None  # UDP: where the client takes RTCP
+
+    @property
+    def active_sender(self) -> RtpSender:
+        if self.group is not None:
+            return self.group.sender
+        if self.sender is None:  # every SessionTrack is built with one of the two
+            raise RuntimeError("session track without a sender")
+        return self.sender
+
+
+@dataclass
+class Session:
+    session_id: str
+    stream: Stream
+    client_ip: str
+    timeout: int
+    last_activity: float
+    connection_id: int  # the RTSP connection that created it
+    tracks: dict[int, SessionTrack] = field(default_factory=dict)
+    state: State = State.READY
+    rtcp_received: int = 0  # RTCP packets from the client on the camera's RTCP server ports
+    on_close: list[Callable[[], None]] = field(default_factory=list)
+
+    @staticmethod
+    def new_id() -> str:
+        return secrets.token_hex(8).upper()
+
+    @property
+    def is_tcp(self) -> bool:
+        return any(t.mode is Mode.TCP for t in self.tracks.values())
+
+    def touch(self, now: float) -> None:
+        self.last_activity = now
+
+    def expired(self, now: float) -> bool:
+        return now - self.last_activity > self.timeout
+
+    def play(self) -> None:
+        if self.state is State.PLAYING:
+            return
+        for track in self.tracks.values():
+            if track.group is not None:
+                track.group.join()
+            elif track.sender is not None:
+                track.feed.subscribe(track.sender)
+        self.state = State.PLAYING
+
+    def pause(self) -> None:
+        if self.state is not State.PLAYING:
+            return
+        for track in self.tracks.values():
+            if track.group is not None:
+                track.group.leave()
+            elif track.sender is not None:
+                track.feed.unsubscribe(track.sender)
+        self.state = State.READY
+
+    def close(self) -> None:
+        self.pause()
+        for track in self.tracks.values():
+            if track.sender is not None:
+                track.sender.close()
+        for callback in self.on_close:
+            callback()
+        self.on_close.clear()
+
+    def owns_ssrc(self, ssrc: int) -> bool:
+        return any(t.active_sender.ssrc == ssrc for t in self.tracks.values())
+
+    def media(self) -> list[Media]:
+        return [t.track.media for t in self.tracks.values()]
