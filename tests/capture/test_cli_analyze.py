@@ -157,9 +157,10 @@ def test_table_and_report_files(cli: Cli, tmp_path: Path) -> None:
         str(junit),
     )
     assert done.returncode == 1, done.stderr
-    assert "rtsp-control" in done.stdout
+    title = "truenprobe analyze vlc-udp-camera-forward-missing-rst.pcap (camera 203.0.113.10)"
+    assert " ".join(done.stdout.split()).startswith(title)
     assert "forward TCP 554" in done.stdout
-    assert "rtsp-control" in markdown.read_text()
+    assert markdown.read_text().startswith(f"# {title}")
     assert "<testsuite" in junit.read_text()
 
 
