@@ -104,8 +104,14 @@ def test_check_writes_json_junit_and_markdown(
         str(junit),
         "--markdown",
         str(markdown),
+        "--user",
+        "admin",
+        "--password",
+        "hunter2-secret",
     )
     assert done.returncode == 1, done.stderr
+    for text in (done.stdout, done.stderr, junit.read_text(), markdown.read_text()):
+        assert "hunter2" not in text  # the reproducing command line is redacted
     data = json.loads(done.stdout)
     assert data["verdict"] == "fail"
     statuses = {r["flow"]: r["status"] for r in data["results"]}

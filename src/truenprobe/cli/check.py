@@ -8,7 +8,6 @@ required flow could not be tested.
 from __future__ import annotations
 
 import asyncio
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from truenprobe.plan.resolve import resolve
 from truenprobe.plan.scenario import build_scenario
 from truenprobe.probe.target import parse_camera
 from truenprobe.probe.token import valid_token
+from truenprobe.report.redact import command_line_text
 
 if TYPE_CHECKING:  # the probe (aiortsp) loads only when a check runs: `plan` stays fast
     from truenprobe.probe.runner import CheckRequest
@@ -147,7 +147,8 @@ def check_command(
         token=token,
         multicast_group=multicast_group,
     )
-    command_line = "truenprobe " + shlex.join(sys.argv[1:])
+    # Every report file shows how to reproduce the check: never with its secrets.
+    command_line = command_line_text(["truenprobe", *sys.argv[1:]])
     if inventory is not None:
         if camera is not None:
             raise ScenarioError("give either CAMERA or --inventory FILE, not both")

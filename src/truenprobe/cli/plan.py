@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -24,6 +25,7 @@ class PlanFormat(StrEnum):
     MARKDOWN = "markdown"
     NFT = "nft"
     IPTABLES = "iptables"
+    HTML = "html"
 
 
 @scenario_options
@@ -33,7 +35,10 @@ def plan_command(
         typer.Option(
             "--format",
             "-f",
-            help="Output format. Default: table in a terminal, json otherwise.",
+            help=(
+                "Output format (html: a printable work order with the site drawn). "
+                "Default: table in a terminal, json otherwise."
+            ),
             case_sensitive=False,
         ),
     ] = None,
@@ -67,6 +72,10 @@ def plan_command(
         from truenprobe.plan.render_text import plan_markdown
 
         emit(plan_markdown(plan), output)
+    elif fmt is PlanFormat.HTML:
+        from truenprobe.report.html import render_plan_html  # only when drawing
+
+        emit(render_plan_html(plan, prepared_at=datetime.now().astimezone()), output)
     elif fmt is PlanFormat.NFT:
         emit(render_nft(plan, addresses), output)
     else:

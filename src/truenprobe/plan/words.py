@@ -29,16 +29,18 @@ def ports_text(ports: PortRange) -> str:
     return str(ports.first) if ports.first == ports.last else f"{ports.first}–{ports.last}"
 
 
-def forward_text(forward: Forward, scenario: Scenario) -> str:
-    """E.g. ``client-side IP sharer: forward UDP 554–555 to the decoder (554–555)``."""
+def forward_rule(forward: Forward, scenario: Scenario) -> str:
+    """E.g. ``forward UDP 554–555 to the decoder`` (the rule, without its IP sharer)."""
     target = host_name(forward.to, scenario)
     same = forward.ports == forward.to_ports
     dest = f"the {target}" if same else f"the {target}, port {ports_text(forward.to_ports)}"
     optional = "" if forward.required else " (not mandatory)"
-    return (
-        f"{ROUTER_NAME[forward.router]}: forward {forward.protocol.upper()} "
-        f"{ports_text(forward.ports)} to {dest}{optional}"
-    )
+    return f"forward {forward.protocol.upper()} {ports_text(forward.ports)} to {dest}{optional}"
+
+
+def forward_text(forward: Forward, scenario: Scenario) -> str:
+    """E.g. ``client-side IP sharer: forward UDP 554–555 to the decoder``."""
+    return f"{ROUTER_NAME[forward.router]}: {forward_rule(forward, scenario)}"
 
 
 def flow_path(flow: Flow, scenario: Scenario) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from truenprobe.report.model import Report
 
@@ -35,11 +36,27 @@ def _markdown(reports: Sequence[Report], _names: Sequence[str], command_line: st
     return "\n".join(report_markdown(r, command_line) for r in reports)
 
 
+def _html(reports: Sequence[Report], names: Sequence[str], command_line: str) -> str:
+    from truenprobe.report.html import render_reports_html
+
+    # Written as the command ends: it started the longest check's duration ago.
+    longest = max((r.duration_s for r in reports), default=0.0)
+    started = datetime.now().astimezone() - timedelta(seconds=longest)
+    return render_reports_html(reports, command_line, names=names, checked_at=started)
+
+
 REPORT_FILES: tuple[ReportFile, ...] = (
     ReportFile(
         "junit", "--junit", "Also write a JUnit XML report (one testcase per flow).", _junit
     ),
     ReportFile(
         "markdown", "--markdown", "Also write a markdown report, e.g. for a ticket.", _markdown
+    ),
+    ReportFile(
+        "html",
+        "--html",
+        "Also write a self-contained HTML report for people and tickets: the site drawn, "
+        "each flow coloured by its verdict, the rule to add, the evidence.",
+        _html,
     ),
 )
