@@ -6,7 +6,6 @@ Builds the plan, reads the capture into the prober's Observations, and calls the
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +22,7 @@ from truenprobe.cli.options import (
 from truenprobe.cli.output import emit
 from truenprobe.plan.model import Scenario
 from truenprobe.plan.resolve import resolve
+from truenprobe.report.redact import command_line_text
 
 CAPTURE_PANEL = "Capture"
 
@@ -80,5 +80,5 @@ def analyze_command(
         from truenprobe.report.table import report_table
 
         emit(report_table(result))
-    write_report_files(report, [result], "truenprobe " + shlex.join(sys.argv[1:]))
+    write_report_files(report, [result], command_line_text(["truenprobe", *sys.argv[1:]]))
     return result.verdict.exit_code
