@@ -346,3 +346,9 @@ class RtspPlayer:
             f"Session: {session}",
             answer_headers=[f"Session: {session}"],
         )
+
+    def session(self, asked: str, granted: str, track: str = "trackID=1") -> None:
+        """DESCRIBE, SETUP of one track with these Transport headers, PLAY."""
+        self.describe()
+        self.setup(track, asked, granted)
+        self.play()

@@ -56,9 +56,7 @@ def client_side_session(scene: synth.Scene, *, media: bool = True, rtcp_back: bo
     conv = synth.Conversation(CLIENT_LAN, 40000, CAMERA_PUBLIC, 554)
     scene.add(*conv.handshake())
     player = synth.RtspPlayer(scene, conv, URL)
-    player.describe()
-    player.setup("trackID=1", UDP_ASKED, UDP_GRANTED)
-    player.play()
+    player.session(UDP_ASKED, UDP_GRANTED)
     if media:
         for seq in range(30):
             scene.add(synth.udp(CAMERA_PUBLIC, 554, CLIENT_LAN, 554, synth.rtp(seq), ttl=62))
@@ -127,9 +125,7 @@ def test_camera_side_capture_cannot_decide_what_reached_the_client(tmp_path: Pat
     conv = synth.Conversation(CLIENT_PUBLIC, 40000, CAMERA_LAN, 554, client_ttl=61, server_ttl=64)
     scene.add(*conv.handshake())
     player = synth.RtspPlayer(scene, conv, URL)
-    player.describe()
-    player.setup("trackID=1", UDP_ASKED, UDP_GRANTED)
-    player.play()
+    player.session(UDP_ASKED, UDP_GRANTED)
     for seq in range(5):
         scene.add(synth.udp(CAMERA_LAN, 554, CLIENT_PUBLIC, 554, synth.rtp(seq), ttl=64))
     scene.add(synth.udp(CLIENT_PUBLIC, 555, CAMERA_LAN, 555, synth.receiver_report(), ttl=61))
@@ -269,13 +265,10 @@ def test_tcp_mode_interleaved_media(tmp_path: Path) -> None:
     conv = synth.Conversation(CLIENT_LAN, 40000, CAMERA_PUBLIC, 554)
     scene.add(*conv.handshake())
     player = synth.RtspPlayer(scene, conv, URL)
-    player.describe()
-    player.setup(
-        "trackID=1",
+    player.session(
         "RTP/AVP/TCP;unicast;interleaved=0-1",
         f"RTP/AVP/TCP;unicast;interleaved=0-1;ssrc={SSRC:08X}",
     )
-    player.play()
     frames = b"".join(synth.interleaved(0, synth.rtp(s)) for s in range(20))
     frames += synth.interleaved(1, synth.sender_report())
     # split across segments at awkward places, as TCP does
@@ -339,9 +332,8 @@ def test_multicast_session_with_igmp_join(tmp_path: Path) -> None:
     group = IGMPv3_MR_Group(rtype=4, maddr="239.1.1.1")
     scene.add(sc.IP(src=CLIENT_LAN, dst="224.0.0.22", ttl=1) / IGMPv3_MR(records=[group]))
     scene.add(sc.IP(src=CLIENT_LAN, dst="239.1.1.1", ttl=1) / IGMP(type=0x16, gaddr="239.1.1.1"))
-    scene.add(
-        sc.IP(src="192.168.0.31", dst="224.0.0.2", ttl=1) / IGMP(type=0x17, gaddr="239.1.1.1")
-    )
+    leave = IGMP(type=0x17, gaddr="239.1.1.1")
+    scene.add(sc.IP(src="192.168.0.31", dst="224.0.0.2", ttl=1) / leave)
     player.play()
     for seq in range(10):  # multicast keeps the camera's LAN address
         scene.add(synth.udp(CAMERA_LAN, 40002, "239.1.1.1", 64704, synth.rtp(seq), ttl=14))
@@ -424,9 +416,7 @@ def test_ipv6_session(tmp_path: Path) -> None:
     conv = synth.Conversation(client, 40000, camera, 554)
     scene.add(*conv.handshake())
     player = synth.RtspPlayer(scene, conv, url)
-    player.describe()
-    player.setup("trackID=1", UDP_ASKED, UDP_GRANTED)
-    player.play()
+    player.session(UDP_ASKED, UDP_GRANTED)
     for seq in range(10):
         scene.add(synth.udp(camera, 554, client, 554, synth.rtp(seq), ttl=60))
     obs = analyze(tmp_path, scene, cameras=(camera,))
@@ -575,9 +565,7 @@ def test_capture_on_the_cameras_ip_sharer(tmp_path: Path) -> None:
     conv = synth.Conversation(CLIENT_PUBLIC, 40000, CAMERA_LAN, 554, client_ttl=61, server_ttl=64)
     scene.add(*conv.handshake())
     player = synth.RtspPlayer(scene, conv, URL)
-    player.describe()
-    player.setup("trackID=1", UDP_ASKED, UDP_GRANTED)
-    player.play()
+    player.session(UDP_ASKED, UDP_GRANTED)
     sc = synth.scapy()
     both = synth.Scene()
     for ts, packet in scene.frames:
