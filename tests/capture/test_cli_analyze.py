@@ -281,3 +281,22 @@ def _rewrite_with_vlans(source: Path, tmp_path: Path, vlans: tuple[int, ...]) ->
         if ip is not None:
             frames.append((float(packet.time), ip))
     return synth.write(tmp_path / "vlan.pcap", frames, vlans=vlans)
+
+
+def test_reading_a_capture_does_not_import_scapy() -> None:
+    """scapy is imported only to record (and then only to compile the filter)."""
+    script = (
+        "import sys\n"
+        "from truenprobe.cli import main\n"
+        "try:\n"
+        f"    main(['analyze', {str(FIXTURES / 'vlc-udp-gstreamer-ok.pcap')!r}, *{CAMERA + VLC!r},"
+        " '--format', 'json'])\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scapy'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
