@@ -143,7 +143,7 @@ def test_http_port_answered_by_something_else_fails() -> None:
 
 def test_rtsp_port_silent_after_connect_fails() -> None:
     plan = plan_of(client="vlc", transport="tcp", camera_side="public")
-    attempt = TcpAttempt(554, TcpOutcome.OPEN, detail="did not answer OPTIONS within 5 s")
+    attempt = TcpAttempt(554, TcpOutcome.OPEN, unanswered="did not answer OPTIONS within 5 s")
     r = result(run(plan, attempt), "rtsp-control")
     assert r.status is Status.FAIL
     assert "did not answer OPTIONS" in (r.diagnosis or "")

@@ -44,6 +44,9 @@ class TcpAttempt:
     connect_ms: float | None = None  # SYN to SYN-ACK
     greeting: str | None = None  # first line of the answer to GET / or OPTIONS, when sent
     detail: str | None = None  # e.g. "SYN sent 4 times", "errno 113: no route to host"
+    # GET / or OPTIONS was sent on the open connection and got no answer: why (e.g. "did
+    # not answer OPTIONS within 5 s"). None when nothing was asked or it was answered.
+    unanswered: str | None = None
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,8 @@ def _tcp_flow(flow: Flow, ctx: _Context) -> _Outcome:
         evidence["greeting"] = best.greeting
     if best.detail:
         evidence["detail"] = best.detail
+    if best.unanswered:
+        evidence["unanswered"] = best.unanswered
     if best.outcome is not TcpOutcome.OPEN:
         diagnosis, forward = _tcp_failure(flow, best, ctx)
         return _Outcome(Status.FAIL, evidence, diagnosis, forward)
@@ -194,10 +196,10 @@ def _wrong_server(flow: Flow, attempt: TcpAttempt) -> str | None:
             f"TCP {flow.ports.first} accepted the connection but answered {what} with "
             f"{attempt.greeting!r}, not {prefix.rstrip('/')}: another server is behind this port"
         )
-    if attempt.greeting is None and attempt.detail:
+    if attempt.greeting is None and attempt.unanswered:
         return (
-            f"TCP {flow.ports.first} accepted the connection but {attempt.detail}: the port may "
-            f"lead to another host, or the camera's server is stuck"
+            f"TCP {flow.ports.first} accepted the connection but {attempt.unanswered}: the port "
+            f"may lead to another host, or the camera's server is stuck"
         )
     return None
 
@@ -254,7 +256,7 @@ def _interleaved_media(flow: Flow, ctx: _Context, evidence: dict[str, Any]) -> _
                 entry["sequence_gaps"] = a.sequence_gaps
                 played = _played_at(ctx, "tcp")
                 if a.first_ms is not None and played is not None:
-                    entry["first_after_play_ms"] = round(a.first_ms - played, 1)
+                    entry["first_after_play_ms"] = _after(a.first_ms, played)
             else:
                 entry["sender_reports"] += a.sender_reports
         evidence["interleaved"] = by_media
@@ -369,7 +371,7 @@ def _udp_evidence(
                 entry["sender_reports"] = a.sender_reports
             request = requested.get(a.port)
             if request is not None and request.played_at_ms is not None and a.first_ms is not None:
-                entry["first_after_play_ms"] = round(a.first_ms - request.played_at_ms, 1)
+                entry["first_after_play_ms"] = _after(a.first_ms, request.played_at_ms)
             if a.note:
                 entry["note"] = a.note
             per_port[str(a.port)] = entry
@@ -624,6 +626,12 @@ def _waited(ctx: _Context, request: MediaRequest) -> str:
     if request.played_at_ms is None or ctx.obs.duration_ms <= request.played_at_ms:
         return ""
     return f" in the {(ctx.obs.duration_ms - request.played_at_ms) / 1000:.1f} s after PLAY"
+
+
+def _after(first_ms: float, played_ms: float) -> float:
+    """Media can land a hair before the PLAY answer is read (the camera sends right after
+    answering): that is 0 ms after PLAY, not a negative time."""
+    return max(0.0, round(first_ms - played_ms, 1))
 
 
 def _hex(ssrc: int | None) -> str | None:

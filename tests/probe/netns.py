@@ -8,10 +8,13 @@ addresses, multicast between hosts, or an nftables rule dropping traffic.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from tests.support.tools import require_netns
 
@@ -33,6 +36,32 @@ class Pair:
             text=True,
             check=check,
             timeout=60,
+        )
+
+    def check(self, *args: str) -> dict[str, Any]:
+        """`truenprobe check CAMERA --format json ...` from the client's namespace."""
+        done = self.run(
+            self.client,
+            sys.executable,
+            "-m",
+            "truenprobe",
+            "check",
+            self.camera_ip,
+            "--format",
+            "json",
+            *args,
+            check=False,
+        )
+        assert done.returncode in (0, 1, 3), done.stderr
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    def drop_udp_input(self, ns: str, ports: str) -> None:
+        """An nftables rule in ``ns`` that drops incoming UDP to ``ports`` (e.g. "554-555")."""
+        self.nft(
+            ns,
+            "table inet tp_drop {\n"
+            f"  chain input {{ type filter hook input priority 0; udp dport {ports} drop; }}\n"
+            "}\n",
         )
 
     def nft(self, ns: str, ruleset: str) -> None:
@@ -85,3 +114,8 @@ def namespace_pair(tag: str) -> Iterator[Pair]:
     finally:
         for ns in (pair.camera, pair.client):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30, check=False)
+
+
+def results(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A check's JSON results by flow name."""
+    return {r["flow"]: r for r in report["results"]}

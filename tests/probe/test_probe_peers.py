@@ -6,12 +6,9 @@ between two network namespaces this test creates.
 
 from __future__ import annotations
 
-import json
-import sys
-
 import pytest
 
-from tests.probe.netns import Pair, namespace_pair
+from tests.probe.netns import namespace_pair, results
 from tests.probe.peers.gst import gst_rtsp_server
 from tests.probe.probe_helpers import by_flow, check, free_rtsp_port, plan_of
 from truenprobe.report.model import Status, Verdict
@@ -43,27 +40,6 @@ async def test_gst_vlc_tcp_with_audio() -> None:
     assert set(r.evidence["interleaved"]) == {"video", "audio"}
 
 
-def prober(pair: Pair, *args: str) -> dict:  # type: ignore[type-arg]
-    done = pair.run(
-        pair.client,
-        sys.executable,
-        "-m",
-        "truenprobe",
-        "check",
-        pair.camera_ip,
-        "--format",
-        "json",
-        *args,
-        check=False,
-    )
-    assert done.returncode in (0, 1, 3), done.stderr
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
-
-
-def results(report: dict) -> dict[str, dict]:  # type: ignore[type-arg]
-    return {r["flow"]: r for r in report["results"]}
-
-
 @pytest.mark.netns
 @pytest.mark.parametrize("camera_port", [64704, 64710])
 def test_gst_multicast_between_namespaces(camera_port: int) -> None:
@@ -81,8 +57,7 @@ def test_gst_multicast_between_namespaces(camera_port: int) -> None:
             netns=pair.camera,
         ),
     ):
-        report = prober(
-            pair,
+        report = pair.check(
             "--client",
             "decoder",
             "--protocol",
@@ -112,14 +87,8 @@ def test_udp_dropped_by_nftables_names_the_forward() -> None:
         namespace_pair("dr") as pair,
         gst_rtsp_server(pair.camera_ip, 8554, netns=pair.camera),
     ):
-        pair.nft(
-            pair.client,
-            "table inet tp_drop {\n"
-            "  chain input { type filter hook input priority 0; udp dport 8554-8555 drop; }\n"
-            "}\n",
-        )
-        report = prober(
-            pair,
+        pair.drop_udp_input(pair.client, "8554-8555")
+        report = pair.check(
             "--client",
             "decoder",
             "--protocol",

@@ -9,7 +9,14 @@ import sys
 
 import pytest
 
-from tests.probe.probe_helpers import CAMERA_HOST, by_flow, check, free_rtsp_port, plan_of
+from tests.probe.probe_helpers import (
+    CAMERA_HOST,
+    by_flow,
+    check,
+    free_rtsp_port,
+    plan_of,
+    udp_free,
+)
 from tests.probe.scripted_camera import Script, scripted_camera
 from truenprobe.observations import RtspReply, UdpSent
 from truenprobe.report.model import Status, Verdict
@@ -240,24 +247,9 @@ async def test_ctrl_c_still_tears_the_session_down() -> None:
     assert "Traceback" not in err.decode()
 
 
-def _udp_free(*ports: int) -> bool:
-    held = []
-    try:
-        for port in ports:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            held.append(sock)
-            sock.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        for sock in held:
-            sock.close()
-
-
 async def test_vsnm_range_through_the_cameras_rtsp() -> None:
     """Truen's protocol cannot be triggered: the camera's RTSP sends into the SDK's pair."""
-    if not _udp_free(4333, 4334):
+    if not udp_free(4333, 4334):
         pytest.skip("the SDK's fixed ports 4333-4334 are busy on this host")
     port = free_rtsp_port()
     async with scripted_camera(CAMERA_HOST, Script(), port) as cam:
@@ -271,7 +263,7 @@ async def test_vsnm_range_through_the_cameras_rtsp() -> None:
 
 
 async def test_vsnm_without_a_reachable_rtsp_port_is_skipped_with_the_way_to_test() -> None:
-    if not _udp_free(4333, 4334):
+    if not udp_free(4333, 4334):
         pytest.skip("the SDK's fixed ports 4333-4334 are busy on this host")
     port = free_rtsp_port()  # nothing listens there
     plan = plan_of(client="sdk", transport="udp", rtsp_port=port)

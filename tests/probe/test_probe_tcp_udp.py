@@ -78,7 +78,7 @@ async def test_open_but_no_answer(handler: Handler, words: tuple[str, ...]) -> N
         a = await probe_tcp("127.0.0.3", port, wait_s=0.3, clock=Clock(), greeting=Greeting.RTSP)
     assert a.outcome is TcpOutcome.OPEN
     assert a.greeting is None
-    assert any(w in (a.detail or "") for w in words), a.detail
+    assert any(w in (a.unanswered or "") for w in words), a.unanswered
 
 
 async def test_web_site_check_passes_and_a_closed_base_port_fails() -> None:

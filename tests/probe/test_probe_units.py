@@ -251,3 +251,30 @@ def test_a_flood_from_many_sources_stays_bounded() -> None:
     assert len(arrivals) == MAX_TALLIES + 1
     assert sum(a.packets for a in arrivals) == MAX_TALLIES + 500
     assert not any(a.belongs for a in arrivals)
+
+
+def test_multicast_group_and_port_from_the_sdp_when_setup_omits_them() -> None:
+    from aiortsp.rtsp.sdp import SDP
+
+    from truenprobe.probe.session import _multicast_from_sdp
+
+    sdp = SDP("v=0\r\nc=IN IP4 239.1.2.3/16\r\nm=video 64704 RTP/AVP 96\r\n")
+    media = {"connection": sdp.get("connection"), **sdp.get_media("video")}
+    bare = parse_transport("RTP/AVP;multicast;ssrc=0000ABCD")
+    filled = _multicast_from_sdp(bare, media)
+    assert filled.destination == "239.1.2.3"
+    assert filled.ports == PortRange(64704, 64705)
+    assert filled.ssrc == 0xABCD
+    named = parse_transport("RTP/AVP;multicast;destination=239.9.9.9;port=64710-64711")
+    assert _multicast_from_sdp(named, media) == named  # the SETUP answer wins
+
+
+def test_bind_errors_name_the_local_cause() -> None:
+    import errno
+
+    from truenprobe.probe.local import bind_error_text
+
+    in_use = bind_error_text(OSError(errno.EADDRINUSE, "Address already in use"), 554)
+    assert in_use == "port 554 is in use by another program on this host"
+    low = bind_error_text(OSError(errno.EACCES, "Permission denied"), 554)
+    assert "below 1024: run as root, grant CAP_NET_BIND_SERVICE" in low

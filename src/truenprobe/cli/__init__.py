@@ -11,6 +11,7 @@ from truenprobe import __version__
 from truenprobe.cli.analyze import analyze_command
 from truenprobe.cli.camera import camera_command
 from truenprobe.cli.check import check_command
+from truenprobe.cli.lab import lab_app
 from truenprobe.cli.plan import plan_command
 from truenprobe.cli.send import send_command
 from truenprobe.errors import EXIT_USAGE, TruenprobeError
@@ -44,6 +45,7 @@ app.command("camera")(camera_command)
 app.command("check")(check_command)
 app.command("send")(send_command)
 app.command("analyze")(analyze_command)
+app.add_typer(lab_app, name="lab")
 
 
 def _fail(message: str, code: int) -> None:

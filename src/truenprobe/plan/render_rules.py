@@ -16,6 +16,11 @@ from truenprobe.plan.words import ROUTER_NAME, forward_text
 # Used when the caller does not know the real values; each is marked for replacement.
 PLACEHOLDER_IP = {Host.CAMERA: "192.168.1.100", Host.CLIENT: "192.168.0.100"}
 PLACEHOLDER_WAN_IF = "eth0"
+MULTICAST_RANGE = "224.0.0.0/4"
+MULTICAST_NOTE = (
+    "multicast: this rule only lets the group's traffic in; the IP sharer must also route "
+    "multicast from the WAN to the LAN (IGMP proxy or multicast routing)"
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,18 @@ class RouterAddresses:
 
     def ip_of(self, host: Host) -> str | None:
         return self.camera_ip if host is Host.CAMERA else self.client_ip
+
+
+def is_multicast_forward(forward: Forward, plan: Plan) -> bool:
+    """Whether a forward carries one of the plan's multicast flows (by its ports, so a
+    forward read from a site's file, which names no flows, is recognised too)."""
+    return forward.protocol == "udp" and any(
+        flow.multicast
+        and flow.protocol == "udp"
+        and flow.destination is forward.router
+        and flow.ports.overlaps(forward.ports)
+        for flow in plan.flows
+    )
 
 
 def _table_name(router: Host) -> str:
@@ -52,19 +69,33 @@ def nft_router_ruleset(
     wan_if: str,
     drop_unforwarded: bool = False,
     labels: Sequence[str] | None = None,
+    target_ips: Sequence[str] | None = None,
+    multicast: Sequence[bool] | None = None,
 ) -> str:
     """One IP sharer's nftables table, re-applicable (it replaces its own earlier version).
 
     ``target_ip`` and ``wan_if`` are inserted verbatim: pass nft variables (``$camera_ip``)
     or literal values. ``drop_unforwarded`` makes the sharer silently drop new connections
     to itself from the WAN (many real ones do) instead of answering them with a reset.
+
+    ``labels``, ``target_ips`` (a LAN address per forward, e.g. a site's real rule to
+    the wrong host) and ``multicast`` run parallel to this router's forwards. A multicast
+    forward cannot be a DNAT (a router drops a multicast packet rewritten to a unicast
+    address); it is rendered as a forward-chain rule that lets the group's traffic from
+    the WAN into the LAN, where multicast routing (an IGMP proxy) must deliver it.
     """
     name = _table_name(router)
     mine = [fw for fw in forwards if fw.router is router]
     rules = []
+    admits = []
     for i, fw in enumerate(mine):
         label = labels[i] if labels else f"{fw.protocol} {fw.ports}"
-        for ports, target in _dnat_targets(fw, target_ip):
+        if multicast and multicast[i]:
+            match = f"iifname {wan_if} ip daddr {MULTICAST_RANGE} {fw.protocol} dport {fw.ports}"
+            admits.append(f'\t\t{match} accept comment "{label}"')
+            continue
+        ip = target_ips[i] if target_ips else target_ip
+        for ports, target in _dnat_targets(fw, ip):
             match = f"iifname {wan_if} {fw.protocol} dport {ports}"
             rules.append(f'\t\t{match} dnat to {target} comment "{label}"')
     stealth = (
@@ -96,6 +127,7 @@ def nft_router_ruleset(
             "\t\tct state invalid drop",
             f"\t\toifname {wan_if} accept",
             "\t\tct status dnat accept",
+            *admits,
             "\t}",
             *stealth,
             "}",
@@ -129,10 +161,20 @@ def render_nft(plan: Plan, addresses: RouterAddresses = RouterAddresses()) -> st
         )
         mine = [fw for fw in plan.forwards if fw.router is router]
         labels = [f"#{plan.forwards.index(fw) + 1} {','.join(fw.serves)}" for fw in mine]
-        for fw in mine:
+        multicast = [is_multicast_forward(fw, plan) for fw in mine]
+        for fw, mc in zip(mine, multicast, strict=True):
             out.append(f"# {forward_text(fw, plan.scenario)}")
+            if mc:
+                out.append(f"# {MULTICAST_NOTE}")
         out.append(
-            nft_router_ruleset(router, mine, target_ip=f"${var}", wan_if="$wan_if", labels=labels)
+            nft_router_ruleset(
+                router,
+                mine,
+                target_ip=f"${var}",
+                wan_if="$wan_if",
+                labels=labels,
+                multicast=multicast,
+            )
         )
     return "\n".join(out) + "\n"
 
@@ -160,6 +202,13 @@ def render_iptables(plan: Plan, addresses: RouterAddresses = RouterAddresses()) 
         )
         for fw in (f for f in plan.forwards if f.router is router):
             out.append(f"# {forward_text(fw, plan.scenario)}")
+            if is_multicast_forward(fw, plan):
+                out.append(f"# {MULTICAST_NOTE}")
+                out.append(
+                    f"iptables -A FORWARD -i $WAN_IF -d {MULTICAST_RANGE} -p {fw.protocol} "
+                    f"--dport {str(fw.ports).replace('-', ':')} -j ACCEPT"
+                )
+                continue
             for ports, target in _dnat_targets(fw, f"${var}"):
                 out.append(
                     f"iptables -t nat -A PREROUTING -i $WAN_IF -p {fw.protocol} "

@@ -94,7 +94,12 @@ async def probe(
     progress = progress or Progress()
     clock = progress.clock
     address = await resolve_camera(request.camera, request.stage_s)
-    local = local_address_toward(address)
+    # Listeners and RTSP sessions need the address facing the camera; bare TCP checks let
+    # the kernel pick it (a fleet of TCP-only sites saves a socket per camera).
+    needs_local = plan.scenario.protocol is Protocol.RTSP or any(
+        f.protocol == "udp" for f in plan.flows
+    )
+    local = local_address_toward(address) if needs_local else None
     book = ArrivalBook()
     pulse = Pulse()
     expect = Expectations(camera=address, token=request.token)
@@ -113,7 +118,7 @@ async def probe(
         progress=progress.waiting,
     )
     notes: list[str] = []
-    if local is None:
+    if local is None and needs_local:
         notes.append(f"this host has no route to {address}")
     bound = overall_bound(plan, request)
     try:
@@ -169,7 +174,6 @@ async def _tcp_check(env: ProbeEnv, flow: Flow) -> None:
             wait_s=env.stage_s,
             clock=env.clock,
             greeting=GREETINGS.get(flow.role),
-            local_address=env.local_address,
         )
         env.records.append(attempt)
     finally:

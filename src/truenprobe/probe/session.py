@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiortsp.rtsp.errors import RTSPConnectionError
@@ -20,9 +21,10 @@ from aiortsp.rtsp.parser import RTSPResponse
 from aiortsp.rtsp.sdp import SDP
 
 from truenprobe.observations import CameraFeedback, Limitation, MediaRequest, RtspReply
-from truenprobe.plan.model import Media
+from truenprobe.plan.model import Media, PortRange
 from truenprobe.probe.datagrams import InterleavedBook
 from truenprobe.probe.env import ProbeEnv, SessionOutcome, TrackRequest
+from truenprobe.probe.local import is_multicast
 from truenprobe.probe.rtsp_client import (
     InterleavedTransport,
     MulticastTransport,
@@ -186,6 +188,9 @@ class StreamSession:
             env.records.append(Limitation(request.client_ports, "udp", f"SETUP answer: {exc}"))
             return
         track.answer = transport.answer
+        if request.mode == "multicast" and track.answer is not None:
+            media = {"connection": sdp.get("connection"), **described}  # c= may be session-wide
+            track.answer = _multicast_from_sdp(track.answer, media)
         if self.session_id is None:
             session = _header(reply, "session")
             self.session_id = session.split(";")[0].strip() if session else None
@@ -206,13 +211,16 @@ class StreamSession:
             return
         if request.mode == "multicast":
             if answer.destination is None or answer.ports is None:
-                env.records.append(
-                    Limitation(
-                        request.client_ports,
-                        "udp",
-                        "the camera's multicast SETUP answer names no destination group or port",
+                for flow in request.flows:
+                    env.records.append(
+                        Limitation(
+                            request.client_ports,
+                            "udp",
+                            "the camera names no multicast group or port, neither in its SETUP "
+                            "answer nor in its SDP",
+                            flow=flow,
+                        )
                     )
-                )
                 return
             track.group = answer.destination
             track.rtp_port = answer.ports.first
@@ -393,6 +401,20 @@ class StreamSession:
 
     def _say(self, what: str) -> None:
         self.env.progress[self.name] = f"{self.name}: {what}"
+
+
+def _multicast_from_sdp(answer: TransportAnswer, described: dict[str, Any]) -> TransportAnswer:
+    """A camera may name the group and port only in its SDP (c= and m= lines)."""
+    group, ports = answer.destination, answer.ports
+    if group is None:
+        connection = str(described.get("connection") or "").split()
+        if len(connection) == 3 and is_multicast(connection[2].split("/")[0]):
+            group = connection[2].split("/")[0]
+    if ports is None:
+        port = described.get("port")
+        if isinstance(port, int) and 0 < port < 65535:
+            ports = PortRange(port, port + 1)
+    return replace(answer, destination=group, ports=ports)
 
 
 def _ok(reply: RTSPResponse) -> bool:

@@ -81,7 +81,9 @@ async def probe_tcp(
         if greeting is None:
             return TcpAttempt(port, TcpOutcome.OPEN, connect_ms=connect_ms)
         line, why = await _ask(loop, sock, greeting, address, port, wait_s)
-        return TcpAttempt(port, TcpOutcome.OPEN, connect_ms=connect_ms, greeting=line, detail=why)
+        return TcpAttempt(
+            port, TcpOutcome.OPEN, connect_ms=connect_ms, greeting=line, unanswered=why
+        )
     finally:
         # Close with RST: nothing lingers in TIME_WAIT on this side, which a fleet would fill.
         with contextlib.suppress(OSError):

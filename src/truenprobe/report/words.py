@@ -75,6 +75,8 @@ def evidence_text(result: FlowResult) -> str:
             text += f" in {e['connect_ms']:g} ms"
         if e.get("greeting"):
             text += f", {e['greeting']}"
+        if e.get("unanswered"):
+            text += f"; {e['unanswered']}"
         if e.get("interleaved"):
             media = ", ".join(
                 f"{name}: {v.get('rtp_packets', 0)} RTP" for name, v in e["interleaved"].items()
