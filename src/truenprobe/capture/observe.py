@@ -493,7 +493,11 @@ class _Builder:
             elif flow.role in TO_CLIENT_ROLES and (punched := self._punched(flow)) is not None:
                 self.records.append(punched)
             elif flow.role is Role.RTCP_RETURN and not self.position.sees_camera_receive:
-                self.records.append(self._unseen_return(flow))
+                counted = any(
+                    isinstance(r, CameraFeedback) and r.port in flow.ports for r in self.records
+                )
+                if not counted:  # unless the camera itself said what it received
+                    self.records.append(self._unseen_return(flow))
 
     def _punched(self, flow: Flow) -> Limitation | None:
         """Media that arrived only after the client itself sent from that port.

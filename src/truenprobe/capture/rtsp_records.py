@@ -17,15 +17,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from truenprobe.capture.layers import address_text
 from truenprobe.capture.media import KIND_RTCP, KIND_RTP, MediaStats
 from truenprobe.capture.rtsp_flow import Conversation, SeenRequest, SeenResponse
-from truenprobe.observations import InterleavedArrival, MediaRequest, Record, RtspReply
+from truenprobe.observations import (
+    CameraFeedback,
+    InterleavedArrival,
+    MediaRequest,
+    Record,
+    RtspReply,
+)
 from truenprobe.plan.model import Media, PortRange
 from truenprobe.rtsp import (
     FieldError,
     SdpError,
     TransportError,
     TransportSpec,
+    parse_parameters,
     parse_sdp,
     parse_session,
     parse_transport,
@@ -35,6 +43,9 @@ from truenprobe.rtsp import (
 Clock = Callable[[float | None], float | None]
 
 _SDP_MEDIA = {"video": Media.VIDEO, "audio": Media.AUDIO, "application": Media.METADATA}
+# The emulated camera's answer to GET_PARAMETER: RTCP packets it received on its RTCP port
+# for the session (DESIGN.md's camera contract); `check` asks it, and a capture shows it.
+RTCP_RECEIVED = "x-truen-rtcp-received"
 
 
 @dataclass
@@ -279,6 +290,30 @@ def _conversation(
 
     for channel, stats in sorted(conversation.from_camera.items()):
         facts.records.append(_interleaved(port, channel, stats, channels, facts.ssrcs, clock))
+    facts.records.extend(_camera_counts(conversation, exchanges, skipped))
+
+
+def _camera_counts(
+    conversation: Conversation, exchanges: list[_Exchange], skipped: set[int]
+) -> list[CameraFeedback]:
+    """What the camera said it received on its RTCP port, by the session's server_port."""
+    rtcp_port: dict[str, int] = {}
+    for ex in exchanges:
+        spec = ex.answer_spec
+        if ex.request.request.method == "SETUP" and ex.ok and spec and spec.server_port:
+            rtcp_port[ex.request.request.uri] = spec.server_port[1]
+    counts: dict[int, int] = {}
+    for i, ex in enumerate(exchanges):
+        if i in skipped or ex.request.request.method != "GET_PARAMETER" or not ex.ok:
+            continue
+        port = rtcp_port.get(ex.request.request.uri)
+        value = (
+            parse_parameters(ex.response.response.body).get(RTCP_RECEIVED) if ex.response else None
+        )
+        if port is not None and value is not None and value.isdigit():
+            counts[port] = max(counts.get(port, 0), int(value))
+    client = address_text(conversation.connection.client)
+    return [CameraFeedback(port, "rtcp", count, client) for port, count in sorted(counts.items())]
 
 
 def _session_of_request(ex: _Exchange) -> str | None:
