@@ -90,6 +90,8 @@ def test_ffmpeg_punching_leaves_the_client_forward_undecided() -> None:
     announced = [r.server_ports for r in obs.of(RtspReply) if r.method == "SETUP"]
     assert PortRange(554, 555) in announced
     assert rtp.source_port != 554
+    assert rtp.note is not None
+    assert f"it comes from port {rtp.source_port}, not the server_port (554, 555)" in rtp.note
 
 
 def test_camera_side_capture() -> None:

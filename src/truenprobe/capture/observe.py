@@ -411,6 +411,12 @@ class _Builder:
             belongs = False
             announced = ", ".join(f"0x{s:08x}" for s in sorted(rtsp.ssrcs))
             notes.append(f"SSRC 0x{ssrc:08x} was not announced by the session ({announced})")
+        if belongs and not multicast and rtsp.server_ports and sport not in rtsp.server_ports:
+            announced = ", ".join(str(p) for p in sorted(rtsp.server_ports))
+            notes.append(
+                f"it comes from port {sport}, not the server_port ({announced}) the camera's SETUP "
+                "answer announced: an IP sharer on the way rewrote it"
+            )
         if multicast and src not in self.cameras:
             notes.append(
                 f"sent from {address_text(src)}: multicast keeps the camera's own address "

@@ -54,6 +54,7 @@ class RtspFacts:
     notes: list[str] = field(default_factory=list)
     ssrcs: set[int] = field(default_factory=set)  # SSRCs the camera announced in SETUP answers
     groups: list[tuple[str, PortRange | None]] = field(default_factory=list)  # multicast granted
+    server_ports: set[int] = field(default_factory=set)  # the camera's UDP source ports announced
 
 
 @dataclass
@@ -217,6 +218,8 @@ def _conversation(
             media = next(iter(tracks.values()))
         if spec is not None and spec.ssrc is not None and ex.ok:
             facts.ssrcs.add(spec.ssrc)
+        if spec is not None and spec.server_port is not None and ex.ok:
+            facts.server_ports.update(spec.server_port)
         if spec is not None and ex.ok and spec.multicast and spec.destination:
             facts.groups.append((spec.destination, _pair_range(spec.port)))
         if spec is not None and ex.ok and spec.interleaved:
