@@ -8,6 +8,7 @@ import sys
 import typer
 
 from truenprobe import __version__
+from truenprobe.cli.analyze import analyze_command
 from truenprobe.cli.camera import camera_command
 from truenprobe.cli.check import check_command
 from truenprobe.cli.lab import lab_app
@@ -43,6 +44,7 @@ app.command("plan")(plan_command)
 app.command("camera")(camera_command)
 app.command("check")(check_command)
 app.command("send")(send_command)
+app.command("analyze")(analyze_command)
 app.add_typer(lab_app, name="lab")
 
 
