@@ -9,6 +9,7 @@ try:  # Ctrl-C while the CLI still loads says what it says later, without a trac
     import typer
 
     from truenprobe import __version__
+    from truenprobe.cli.analyze import analyze_command
     from truenprobe.cli.camera import camera_command
     from truenprobe.cli.check import check_command
     from truenprobe.cli.lab import lab_app
@@ -47,6 +48,7 @@ app.command("plan")(plan_command)
 app.command("camera")(camera_command)
 app.command("check")(check_command)
 app.command("send")(send_command)
+app.command("analyze")(analyze_command)
 app.add_typer(lab_app, name="lab")
 
 

@@ -127,6 +127,15 @@ def run_command(
             "`truenprobe lab clean` removes them.",
         ),
     ] = False,
+    pcap: Annotated[
+        Path | None,
+        _opt(
+            "--pcap",
+            help_text="Record what the prober sends and receives, inside the client's namespace, "
+            "as a pcap (`check --pcap`); `truenprobe analyze` reads it.",
+            metavar="FILE",
+        ),
+    ] = None,
     *,
     scenario: Scenario,
     report: ReportOptions,
@@ -148,6 +157,7 @@ def run_command(
         client_ip=client_ip,
         stage_s=timeout,
         keep=keep,
+        pcap=pcap.resolve() if pcap is not None else None,  # the prober runs elsewhere
     )
     prepare(spec, 0)  # every mistake in the options is reported before anything is built
     result = run_interruptible(run_cell(spec))
@@ -162,6 +172,13 @@ def run_command(
 
         emit(report_table(parsed))
     write_report_files(report, [parsed], command_line)
+    if spec.pcap is not None:
+        recorded = spec.pcap.is_file() and spec.pcap.stat().st_size > 24
+        sys.stderr.write(
+            f"lab: the prober's packets are in {spec.pcap}\n"
+            if recorded
+            else f"truenprobe: lab: no packets were recorded to {spec.pcap}\n"
+        )
     if result.kept:
         camera_ns = result.topology.camera.netns
         sys.stderr.write(

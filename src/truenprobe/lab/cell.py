@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from truenprobe.lab.forwards import LabForwards, SiteForward, select_forwards
@@ -51,6 +52,7 @@ class CellSpec:
     client_ip: str = DEFAULT_CLIENT_IP
     stage_s: float = DEFAULT_STAGE_S
     keep: bool = False
+    pcap: Path | None = None  # the prober records its traffic here (check --pcap)
 
 
 @dataclass
@@ -125,7 +127,10 @@ def scenario_argv(scenario: Scenario) -> list[str]:
     return out
 
 
-def prober_argv(plan: Plan, topology: Topology, stage_s: float) -> list[str]:
+def prober_argv(
+    plan: Plan, topology: Topology, stage_s: float, pcap: Path | None = None
+) -> list[str]:
+    record = ["--pcap", str(pcap)] if pcap is not None else []
     return [
         *_python(),
         "check",
@@ -135,6 +140,7 @@ def prober_argv(plan: Plan, topology: Topology, stage_s: float) -> list[str]:
         "json",
         "--timeout",
         f"{stage_s:g}",
+        *record,
     ]
 
 
@@ -253,7 +259,7 @@ async def _run_inside(net: LabNetwork, result: CellResult) -> None:
         camera, topology.camera.netns, topology.camera.ip, camera_ports(plan), "the emulated camera"
     )
     prober = await net.start(
-        topology.client.netns, prober_argv(plan, topology, spec.stage_s), name="prober"
+        topology.client.netns, prober_argv(plan, topology, spec.stage_s, spec.pcap), name="prober"
     )
     bound = prober_bound_s(spec.stage_s)
     code = await prober.wait(bound)

@@ -18,6 +18,14 @@ VERDICT_SENTENCE = {
 }
 
 
+def command_title(report: Report) -> str:
+    """What the report judges: a live check of a camera, or an analyzed capture."""
+    if report.source.startswith("capture:"):
+        capture = report.source.removeprefix("capture:")
+        return f"truenprobe analyze {capture} (camera {report.camera})"
+    return f"truenprobe check {report.camera}"
+
+
 def verdict_line(report: Report) -> str:
     v = report.verdict
     return f"{v.value.upper()}: {VERDICT_SENTENCE[v]} ({report.duration_s:.1f} s)"
