@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.camera.process import camera_process
-from tests.support.tools import require_root
+from tests.support.tools import require_root, require_tools
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 FREE = ("--http-port", "0", "--base-port", "0")
@@ -77,9 +77,9 @@ def test_http_port_in_use_names_http_port(cli: Cli) -> None:
 
 def test_privileged_port_without_root_names_the_option() -> None:
     require_root("dropping to an unprivileged user")
+    require_tools("setpriv")
     setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("setpriv (util-linux) is not installed")
+    assert setpriv is not None
     result = subprocess.run(
         [
             setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",

@@ -15,11 +15,11 @@ from tests.probe.probe_helpers import (
     check,
     free_rtsp_port,
     plan_of,
-    udp_free,
 )
 from tests.probe.scripted_camera import Script, scripted_camera
+from tests.support.fixed_ports import with_fixed_ports
 from truenprobe.observations import RtspReply, UdpSent
-from truenprobe.report.model import Status, Verdict
+from truenprobe.report.model import Report, Status, Verdict
 
 
 def vlc_plan(rtsp_port: int, client_port: int, **extra: object):  # type: ignore[no-untyped-def]
@@ -252,27 +252,31 @@ async def test_ctrl_c_still_tears_the_session_down() -> None:
     assert err.decode() == "truenprobe: interrupted\n"
 
 
-async def test_vsnm_range_through_the_cameras_rtsp() -> None:
+def test_vsnm_range_through_the_cameras_rtsp() -> None:
     """Truen's protocol cannot be triggered: the camera's RTSP sends into the SDK's pair."""
-    if not udp_free(4333, 4334):
-        pytest.skip("the SDK's fixed ports 4333-4334 are busy on this host")
-    port = free_rtsp_port()
-    async with scripted_camera(CAMERA_HOST, Script(), port) as cam:
-        plan = plan_of(client="sdk", transport="udp", rtsp_port=port, camera_side="public")
-        report, _ = await check(plan)
+
+    async def run() -> tuple[Report, int]:
+        port = free_rtsp_port()
+        async with scripted_camera(CAMERA_HOST, Script(), port) as cam:
+            plan = plan_of(client="sdk", transport="udp", rtsp_port=port, camera_side="public")
+            report, _ = await check(plan)
+        return report, cam.teardowns
+
+    report, teardowns = with_fixed_ports("sdk-pair", (4333, 4334), run)
     r = by_flow(report)["vsnm-media"]
     assert r.status is Status.PASS, r.diagnosis
     assert sorted(r.evidence["arrived"]) == ["4333", "4334"]
     assert "traffic generator" in r.evidence["method"]
-    assert cam.teardowns == 1
+    assert teardowns == 1
 
 
-async def test_vsnm_without_a_reachable_rtsp_port_is_skipped_with_the_way_to_test() -> None:
-    if not udp_free(4333, 4334):
-        pytest.skip("the SDK's fixed ports 4333-4334 are busy on this host")
-    port = free_rtsp_port()  # nothing listens there
-    plan = plan_of(client="sdk", transport="udp", rtsp_port=port)
-    report, _ = await check(plan)
+def test_vsnm_without_a_reachable_rtsp_port_is_skipped_with_the_way_to_test() -> None:
+    async def run() -> tuple[Report, int]:
+        port = free_rtsp_port()  # nothing listens there
+        report, _ = await check(plan_of(client="sdk", transport="udp", rtsp_port=port))
+        return report, port
+
+    report, port = with_fixed_ports("sdk-closed", (4333, 4334), run)
     r = by_flow(report)["vsnm-media"]
     assert r.status is Status.SKIPPED
     assert f"camera-side IP sharer (TCP {port} to the camera)" in (r.diagnosis or "")
