@@ -158,6 +158,24 @@ def _silent_sharers(stage_s: float) -> list[MatrixCell]:
     return cells
 
 
+def _digest(stage_s: float) -> list[MatrixCell]:
+    """A camera that requires RTSP Digest, the prober given the credentials: still passes,
+    and an omitted forward is still named."""
+    scenario = build_scenario(_options("decoder", "rtsp", "udp"))
+    plan = resolve(scenario)
+    label = f"{_label(scenario)} digest auth"
+    cells = []
+    for omit in ((), (3,)):
+        spec = CellSpec(
+            scenario, omit=omit, user="admin", password="lab-Digest-pw", stage_s=stage_s
+        )
+        if omit:
+            cells.append(MatrixCell(f"{label} -#3", spec, Expect.FAIL_NAMING, plan.forwards[2], 3))
+        else:
+            cells.append(MatrixCell(label, spec, Expect.PASS))
+    return cells
+
+
 def _nat_loopback(stage_s: float) -> list[MatrixCell]:
     cells = []
     for options in (_options("web", None, "tcp"), _options("decoder", "rtsp", "udp")):
@@ -185,6 +203,7 @@ def matrix_cells(stage_s: float = DEFAULT_STAGE_S) -> list[MatrixCell]:
         cells += _with_omissions(build_scenario(options), stage_s)
     cells += _wrong_rules(stage_s)
     cells += _silent_sharers(stage_s)
+    cells += _digest(stage_s)
     cells += _nat_loopback(stage_s)
     return cells
 
