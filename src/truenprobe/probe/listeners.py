@@ -6,7 +6,9 @@ Multicast listeners bind the group's port and join the group on that same interf
 
 The listeners are bound before SETUP (the camera may start sending the moment PLAY
 is answered) and sending from them is recorded: a datagram sent from a port can open
-a NAT pinhole, after which arrivals there no longer prove a forward.
+a NAT pinhole, after which arrivals there no longer prove a forward. That is why the
+client-to-camera flows are sent from a ``fresh_port`` instead, one the camera never
+sent to: no conntrack entry on either IP sharer can pass them as replies.
 """
 
 from __future__ import annotations
