@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tools import require_tools
+from tests.support.tools import require_tools, unavailable
 from truenprobe.capture import record
 from truenprobe.capture.analyze import analyze_capture
 from truenprobe.capture.observe import Subject
@@ -127,9 +127,9 @@ def test_unwritable_file_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
         with record.recording(target, PLAN, "192.0.2.1", messages.append) as recorder:
             assert recorder is None
     except PermissionError:  # pragma: no cover - only when not root
-        pytest.skip("needs capture rights to get past the socket")
+        unavailable("needs capture rights to get past the socket")
     if messages and "CAP_NET_RAW" in messages[0]:
-        pytest.skip("no capture rights here")
+        unavailable("no capture rights here")
     assert len(messages) == 1
     assert messages[0].startswith(f"--pcap {target}: No such file or directory")
 

@@ -64,7 +64,15 @@ def check_command(
         ),
     ] = 5.0,
     user: Annotated[str | None, _opt("--user", help_text="RTSP user (Digest or Basic).")] = None,
-    password: Annotated[str | None, _opt("--password", help_text="RTSP password.")] = None,
+    password: Annotated[
+        str | None,
+        _opt(
+            "--password",
+            help_text="RTSP password (or the environment, which keeps it off the command line).",
+            envvar="TRUENPROBE_PASSWORD",
+            show_envvar=True,
+        ),
+    ] = None,
     sweep: Annotated[
         bool,
         _opt(
