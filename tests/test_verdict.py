@@ -235,6 +235,24 @@ def test_media_after_the_client_sent_from_that_port_is_a_pinhole_not_a_pass() ->
     assert ok.status is Status.PASS
 
 
+def test_no_pinhole_wording_when_nothing_arrived_at_all() -> None:
+    plan = decoder_udp()
+    sent = UdpSent(555, 555, "rtcp", 1, first_ms=150.0, destination=CAMERA)
+    r = result(run(plan, rtsp_open(), udp_request(), arrival(554), sent), "rtcp-video")
+    assert r.status is Status.FAIL
+    assert "pinhole" not in (r.diagnosis or "")
+    assert "nothing from the camera arrived" in (r.diagnosis or "")
+
+
+def test_401_in_a_capture_advises_the_captured_client() -> None:
+    reply = RtspReply("DESCRIBE", "rtsp://203.0.113.5:554/video1", 401, "Unauthorized", at_ms=10)
+    live = result(run(decoder_udp(), rtsp_open(), reply), "rtp-video")
+    assert "give --user and --password" in (live.diagnosis or "")
+    captured = result(run(decoder_udp(), rtsp_open(), reply, source="capture:x.pcap"), "rtp-video")
+    assert "--user" not in (captured.diagnosis or "")
+    assert "captured client" in (captured.diagnosis or "")
+
+
 def test_port_in_use_is_a_local_cause_and_skipped() -> None:
     plan = decoder_udp()
     busy = ListenAttempt(554, False, "port 554 is in use by another program on this host")

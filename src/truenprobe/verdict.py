@@ -436,7 +436,8 @@ def _udp_missing(
         what += " although it sent there"
     else:
         what += f"{_waited(ctx, request)} although the camera accepted SETUP and PLAY"
-    late = [p for p in missing if p in ctx.sent_from]
+    # Only ports where session media did arrive, but too late to prove a forward.
+    late = [p for p in missing if any(a.port == p and _late(ctx, flow, a) for a in ctx.arrivals)]
     if late:
         what += (
             f" (media reached {_ranges_text(late)} only after this host had sent from it, "
@@ -585,11 +586,11 @@ def _rtsp_stop(ctx: _Context) -> tuple[Status, str] | None:
             continue
         if reply.method == "TEARDOWN" or reply.method == "GET_PARAMETER":
             continue
-        return _rtsp_refusal(reply)
+        return _rtsp_refusal(reply, live=not ctx.obs.source.startswith("capture"))
     return None
 
 
-def _rtsp_refusal(reply: RtspReply) -> tuple[Status, str]:
+def _rtsp_refusal(reply: RtspReply, *, live: bool = True) -> tuple[Status, str]:
     said = f"{reply.status} {reply.reason or ''}".strip()
     if reply.status is None:
         error = reply.error or "no answer"
@@ -599,10 +600,16 @@ def _rtsp_refusal(reply: RtspReply) -> tuple[Status, str]:
     if reply.status == 401:
         if reply.authenticated:
             return Status.SKIPPED, f"the camera rejected the credentials ({said} to {reply.method})"
+        # A live check can be repeated with credentials; a capture only shows what the
+        # client did, so the advice is for the client that was captured.
+        advice = (
+            "give --user and --password"
+            if live
+            else "the captured client sent none: set the camera's user and password in it"
+        )
         return (
             Status.SKIPPED,
-            f"the camera requires credentials ({said} to {reply.method}): give --user and "
-            "--password",
+            f"the camera requires credentials ({said} to {reply.method}): {advice}",
         )
     if reply.status == 404:
         return (

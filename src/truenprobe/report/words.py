@@ -86,6 +86,8 @@ def evidence_text(result: FlowResult) -> str:
     if "camera_received" in e or "sent_packets" in e:
         sent = e.get("sent_packets", 0)
         if "camera_received" in e:
+            if not sent:  # e.g. a camera-side capture: what the camera received is all we know
+                return f"camera received {e['camera_received']} RTCP"
             return f"camera counted {e['camera_received']} RTCP of {sent} sent"
         return f"{sent} RTCP sent"
     parts = []
