@@ -305,9 +305,13 @@ class RtspService:
         self.sessions.close(session.session_id)
         return Response(200)
 
-    def rtcp_count(self, conn: ConnectionInfo, session: Session | None) -> int:
+    def rtcp_count(
+        self, conn: ConnectionInfo, session: Session | None, track: int | None = None
+    ) -> int:
+        """A session's RTCP (asked on a UDP track's URL: that track's RTCP port only), else
+        what came from the asker's address."""
         if session is not None:
-            return session.rtcp_received
+            return session.rtcp_count(track)
         return self.sessions.rtcp_by_address[conn.peer_ip]
 
     def _get_parameter(self, request: Request, conn: ConnectionInfo) -> Response:
@@ -319,7 +323,11 @@ class RtspService:
         unknown = [n for n in names if n.lower() != RTCP_RECEIVED]
         if unknown:
             raise Refusal(451, f"unknown parameter {unknown[0]}")
-        body = format_parameters({RTCP_RECEIVED: self.rtcp_count(conn, session)})
+        try:
+            track = parse_target(request.uri).track
+        except UnknownTarget:
+            track = None  # e.g. "*": the whole session's count
+        body = format_parameters({RTCP_RECEIVED: self.rtcp_count(conn, session, track)})
         return Response(200, headers.with_("Content-Type", "text/parameters"), body)
 
     def _set_parameter(self, request: Request, conn: ConnectionInfo) -> Response:

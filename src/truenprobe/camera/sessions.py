@@ -68,8 +68,11 @@ class SessionTable:
         for session in self:
             self.close(session.session_id)
 
-    def note_rtcp(self, data: bytes, source: tuple[str, int], now: float) -> Session | None:
-        """Credit one datagram received on an RTCP server port; None if no session fits."""
+    def note_rtcp(
+        self, data: bytes, source: tuple[str, int], now: float, server_port: int | None = None
+    ) -> Session | None:
+        """Credit one datagram received on an RTCP server port (``server_port``, when known,
+        is also counted per port); None if no session fits."""
         try:
             packets = parse_rtcp(data)
         except PacketError:
@@ -85,6 +88,8 @@ class SessionTable:
         session = self._match(named, source)
         if session is not None:
             session.rtcp_received += 1
+            if server_port is not None:
+                session.rtcp_by_port[server_port] += 1
             session.touch(now)  # receiver reports keep a UDP session alive (like live555)
         return session
 

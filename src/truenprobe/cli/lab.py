@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shlex
 import signal
 import sys
 import time
@@ -35,6 +34,7 @@ from truenprobe.errors import ScenarioError
 from truenprobe.lab.system import LabError, require_lab
 from truenprobe.lab.topology import DEFAULT_CAMERA_IP, DEFAULT_CLIENT_IP, Place
 from truenprobe.plan.model import Scenario
+from truenprobe.report.redact import command_line_text
 
 lab_app = typer.Typer(
     name="lab",
@@ -127,6 +127,33 @@ def run_command(
             "`truenprobe lab clean` removes them.",
         ),
     ] = False,
+    user: Annotated[
+        str | None,
+        _opt(
+            "--user",
+            help_text="The camera requires RTSP Digest authentication as this user, and the "
+            "prober is given the credentials.",
+        ),
+    ] = None,
+    password: Annotated[
+        str | None,
+        _opt(
+            "--password",
+            help_text="The password for --user (or the environment, which keeps it off the "
+            "command line). Never shown in any output.",
+            envvar="TRUENPROBE_PASSWORD",
+            show_envvar=True,
+        ),
+    ] = None,
+    pcap: Annotated[
+        Path | None,
+        _opt(
+            "--pcap",
+            help_text="Record what the prober sends and receives, inside the client's namespace, "
+            "as a pcap (`check --pcap`); `truenprobe analyze` reads it.",
+            metavar="FILE",
+        ),
+    ] = None,
     *,
     scenario: Scenario,
     report: ReportOptions,
@@ -136,6 +163,12 @@ def run_command(
     from truenprobe.lab.forwards import load_site_forwards
     from truenprobe.lab.report_io import report_from_dict
 
+    if user is not None and password is None:
+        raise ScenarioError("--user needs --password (or TRUENPROBE_PASSWORD)")
+    if password is not None and user is None:
+        raise ScenarioError(
+            "--password (or TRUENPROBE_PASSWORD) needs --user: give both, or neither"
+        )
     site = load_site_forwards(forwards) if forwards is not None else None
     spec = CellSpec(
         scenario,
@@ -148,12 +181,15 @@ def run_command(
         client_ip=client_ip,
         stage_s=timeout,
         keep=keep,
+        pcap=pcap.resolve() if pcap is not None else None,  # the prober runs elsewhere
+        user=user,
+        password=password,
     )
     prepare(spec, 0)  # every mistake in the options is reported before anything is built
     result = run_interruptible(run_cell(spec))
     if result.error is not None or result.report is None:
         raise LabError(f"lab: {result.error or 'no report'}")
-    command_line = "truenprobe " + shlex.join(sys.argv[1:])
+    command_line = command_line_text(["truenprobe", *sys.argv[1:]])  # never its secrets
     parsed = report_from_dict(result.report, result.plan)
     if report.main_format() is ReportFormat.JSON:
         emit(json.dumps(result.report, indent=2, ensure_ascii=False) + "\n")
@@ -162,6 +198,13 @@ def run_command(
 
         emit(report_table(parsed))
     write_report_files(report, [parsed], command_line)
+    if spec.pcap is not None:
+        recorded = spec.pcap.is_file() and spec.pcap.stat().st_size > 24
+        sys.stderr.write(
+            f"lab: the prober's packets are in {spec.pcap}\n"
+            if recorded
+            else f"truenprobe: lab: no packets were recorded to {spec.pcap}\n"
+        )
     if result.kept:
         camera_ns = result.topology.camera.netns
         sys.stderr.write(

@@ -322,14 +322,27 @@ class StreamSession:
                 )
             )
             return
+        avoid = {*flow.ports, *(track.request.client_ports or ())}
+        source = await env.listeners.fresh_port(avoid)
+        if source is None:
+            env.records.append(
+                Limitation(
+                    flow.ports,
+                    "udp",
+                    "this host could not bind a UDP port to send RTCP from",
+                    flow=flow.name,
+                )
+            )
+            return
         report = _receiver_report(answer.ssrc)
         deadline = deadline_in(env.stage_s)
         loop = asyncio.get_running_loop()
         pause = 0.05
         count: int | None = None
         self._say(f"asking the camera whether RTCP reached its port {target}")
+        why = fresh_port_purpose(source, track.rtcp_port)
         while True:
-            await env.listeners.send(track.rtcp_port, report, (env.camera, target), "rtcp")
+            await env.listeners.send(source, report, (env.camera, target), "rtcp", why)
             count, refusal = await self._camera_count(conn, track)
             if refusal is not None:
                 env.records.append(Limitation(flow.ports, "udp", refusal, flow=flow.name))
@@ -470,6 +483,17 @@ def _parameter(reply: RTSPResponse, name: str) -> int | None:
         return int(values[name])
     except (KeyError, ValueError):
         return None
+
+
+def fresh_port_purpose(source: int, planned: int) -> str:
+    """Why the return flow is sent from a port of its own, for the evidence."""
+    return (
+        f"RTCP receiver reports sent from UDP {source}, a port the camera never sent to, so "
+        f"no IP sharer on the way holds a connection they could pass as replies to: only a "
+        f"forward (or a public camera) lets them in. From the planned port {planned} they "
+        f"would pass as replies to the camera's own RTCP, forward or not; that port is left "
+        f"to the camera's media"
+    )
 
 
 def _receiver_report(camera_ssrc: int | None) -> bytes:
