@@ -47,13 +47,20 @@ def assert_secret_free(text: str, password: str = PASSWORD) -> None:
         assert form not in text, f"{form!r} leaked: ...{text[max(0, text.find(form) - 80) :][:200]}"
 
 
-def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, timeout: float = 60, password_env: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ}
+    env.pop("TRUENPROBE_PASSWORD", None)
+    if password_env is not None:
+        env["TRUENPROBE_PASSWORD"] = password_env
     return subprocess.run(
         [sys.executable, "-m", "truenprobe", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        env=env,
     )
 
 
@@ -74,6 +81,7 @@ def check_args(port: int, client_port: int) -> list[str]:
 CREDENTIALS = {
     "url-user-info": lambda port, pw: [f"rtsp://admin:{quote(pw, safe='')}@{CAMERA}:{port}/video1"],
     "password-option": lambda port, pw: [CAMERA, "--user", "admin", "--password", pw],
+    "environment": lambda port, pw: [CAMERA, "--user", "admin"],  # TRUENPROBE_PASSWORD
     "password-equals": lambda port, pw: [CAMERA, "--user=admin", f"--password={pw}"],
     "user-colon-password": lambda port, pw: [CAMERA, "--user", f"admin:{pw}", "--password", pw],
     "query-parameter": lambda port, pw: [
@@ -105,16 +113,18 @@ def test_check_never_shows_the_password(
     camera_and_credentials = CREDENTIALS[form](port, password)
     files = {fmt: tmp_path / f"report.{fmt}" for fmt in ("xml", "md", "html")}
     base = [*camera_and_credentials, *check_args(port, client_port)]
+    env = password if form == "environment" else None
     as_json = run("check", *base, "--format", "json", "--junit", str(files["xml"]),
-                  "--markdown", str(files["md"]), "--html", str(files["html"]))  # fmt: skip
-    as_table = run("check", *base, "--format", "table")
+                  "--markdown", str(files["md"]), "--html", str(files["html"]),
+                  password_env=env)  # fmt: skip
+    as_table = run("check", *base, "--format", "table", password_env=env)
     assert as_json.returncode in (0, 1, 3), as_json.stderr
     assert "Traceback" not in as_json.stderr + as_table.stderr
     outputs = [as_json.stdout, as_json.stderr, as_table.stdout, as_table.stderr]
     outputs += [path.read_text() for path in files.values()]
     for text in outputs:
         assert_secret_free(text, password)
-    if form == "password-option":  # the check worked: the secret was used, not dropped
+    if form in ("password-option", "environment"):  # the secret was used, not dropped
         assert as_json.returncode == 0, as_json.stdout
 
 
