@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -31,7 +30,6 @@ from truenprobe.cli.options import (
 )
 from truenprobe.cli.output import emit, write_file
 from truenprobe.errors import ScenarioError
-from truenprobe.lab.system import LabError, require_lab
 from truenprobe.lab.topology import DEFAULT_CAMERA_IP, DEFAULT_CLIENT_IP, Place
 from truenprobe.plan.model import Scenario
 from truenprobe.report.redact import command_line_text
@@ -54,6 +52,7 @@ def _opt(*names: str, help_text: str, **extra: Any) -> Any:
 def run_interruptible(main: Coroutine[Any, Any, T]) -> T:
     """asyncio.run, with SIGTERM handled like Ctrl-C: the work is cancelled, and every lab
     network on the way removes itself before the process exits."""
+    import asyncio  # here, not at the top: every truenprobe command imports this module
 
     async def guarded() -> T:
         task = asyncio.current_task()
@@ -188,6 +187,8 @@ def run_command(
     prepare(spec, 0)  # every mistake in the options is reported before anything is built
     result = run_interruptible(run_cell(spec))
     if result.error is not None or result.report is None:
+        from truenprobe.lab.system import LabError
+
         raise LabError(f"lab: {result.error or 'no report'}")
     command_line = command_line_text(["truenprobe", *sys.argv[1:]])  # never its secrets
     parsed = report_from_dict(result.report, result.plan)
@@ -277,6 +278,8 @@ def matrix_command(
     cells = select_cells(matrix_cells(timeout), only or [])
     if not cells:
         raise ScenarioError(f"--only {' '.join(only or [])}: no cell matches")
+    from truenprobe.lab.system import require_lab
+
     require_lab(multicast_routing=needs_multicast_routing(cells))
     jobs = jobs or _default_jobs()
     started = time.monotonic()
@@ -310,6 +313,8 @@ def clean_command(
     ] = False,
 ) -> int:
     """Remove what earlier lab runs left behind (killed runs, --keep)."""
+    from truenprobe.lab.system import require_lab
+
     require_lab()
     from truenprobe.lab.clean import clean_leftovers
 
