@@ -598,6 +598,12 @@ def _rtsp_refusal(reply: RtspReply, *, live: bool = True) -> tuple[Status, str]:
             return Status.SKIPPED, f"the RTSP connection failed ({error}; see rtsp-control)"
         return Status.SKIPPED, f"the RTSP session stopped at {reply.method} ({error})"
     if reply.status == 401:
+        if reply.error:  # credentials were given, but the challenge could not be answered
+            return (
+                Status.SKIPPED,
+                f"the camera asks for credentials in a way that cannot be answered "
+                f"({said} to {reply.method}: {reply.error})",
+            )
         if reply.authenticated:
             return Status.SKIPPED, f"the camera rejected the credentials ({said} to {reply.method})"
         # A live check can be repeated with credentials; a capture only shows what the

@@ -32,6 +32,15 @@ class SessionTable:
     def full(self) -> bool:
         return len(self._sessions) >= self.max_sessions
 
+    @property
+    def per_client(self) -> int:
+        """Sessions one client address may hold: half, so no one client (or a client that
+        sets sessions up and walks away) locks the others out until they expire."""
+        return max(1, self.max_sessions // 2)
+
+    def count_from(self, address: str) -> int:
+        return sum(1 for s in self._sessions.values() if s.client_ip == address)
+
     def add(self, session: Session) -> None:
         self._sessions[session.session_id] = session
 

@@ -28,6 +28,7 @@ from truenprobe.observations import (
     RtspReply,
 )
 from truenprobe.plan.model import Media, PortRange
+from truenprobe.report.redact import redact_text
 from truenprobe.rtsp import (
     FieldError,
     SdpError,
@@ -228,7 +229,8 @@ def _conversation(
         facts.records.append(
             RtspReply(
                 method=request.method,
-                url=request.uri,
+                # Reports quote it: no secret a URL may carry (found by tests/robustness).
+                url=redact_text(request.uri),
                 status=response.status if response else None,
                 reason=response.reason_phrase if response else None,
                 at_ms=clock(ex.response.at) if ex.response else None,

@@ -131,6 +131,7 @@ async def probe(
         notes.append(f"the check hit its overall bound of {bound:g} s; later stages did not run")
     finally:
         await listeners.close()
+    notes += env.notes
     records: list[Record] = list(env.records)
     records += listeners.listen_attempts()
     records += listeners.joins()
