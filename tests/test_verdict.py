@@ -235,6 +235,24 @@ def test_media_after_the_client_sent_from_that_port_is_a_pinhole_not_a_pass() ->
     assert ok.status is Status.PASS
 
 
+def test_no_pinhole_wording_when_nothing_arrived_at_all() -> None:
+    plan = decoder_udp()
+    sent = UdpSent(555, 555, "rtcp", 1, first_ms=150.0, destination=CAMERA)
+    r = result(run(plan, rtsp_open(), udp_request(), arrival(554), sent), "rtcp-video")
+    assert r.status is Status.FAIL
+    assert "pinhole" not in (r.diagnosis or "")
+    assert "nothing from the camera arrived" in (r.diagnosis or "")
+
+
+def test_401_in_a_capture_advises_the_captured_client() -> None:
+    reply = RtspReply("DESCRIBE", "rtsp://203.0.113.5:554/video1", 401, "Unauthorized", at_ms=10)
+    live = result(run(decoder_udp(), rtsp_open(), reply), "rtp-video")
+    assert "give --user and --password" in (live.diagnosis or "")
+    captured = result(run(decoder_udp(), rtsp_open(), reply, source="capture:x.pcap"), "rtp-video")
+    assert "--user" not in (captured.diagnosis or "")
+    assert "captured client" in (captured.diagnosis or "")
+
+
 def test_port_in_use_is_a_local_cause_and_skipped() -> None:
     plan = decoder_udp()
     busy = ListenAttempt(554, False, "port 554 is in use by another program on this host")
@@ -412,6 +430,98 @@ def test_rtcp_return_lost_with_camera_private_client_public_names_the_missing_ru
     assert r.status is Status.FAIL
     assert r.forward is None
     assert "the document asks for no forward here" in (r.diagnosis or "")
+
+
+def test_rtcp_return_from_a_fresh_port_says_how_and_leaves_the_media_ports_counted() -> None:
+    """Sent from a port the camera never sent to: the evidence says so, and the media on
+    the planned R..R+1 (which the client never sent from) still proves the forwards."""
+    plan = decoder_udp()
+    why = "sent from UDP 40001, a port the camera never sent to"
+    sent = UdpSent(555, 40001, "rtcp", 2, first_ms=50.0, purpose=why)
+    records = (rtsp_open(), udp_request(), arrival(554), arrival(555, "rtcp", 900), sent)
+    report = run(plan, *records, CameraFeedback(555, "rtcp", 1))
+    back = result(report, "rtcp-return")
+    assert back.status is Status.PASS
+    assert back.evidence["method"] == why
+    assert back.evidence["sent_from"] == [40001]
+    assert result(report, "rtp-video").status is Status.PASS  # sent before, but not from 554
+    assert result(report, "rtcp-video").status is Status.PASS
+    lost = result(run(plan, *records, CameraFeedback(555, "rtcp", 0)), "rtcp-return")
+    assert lost.status is Status.FAIL
+    assert "sent to UDP 555" in (lost.diagnosis or "")
+
+
+def test_vlc_optional_return_flow_fails_naming_its_forward_while_the_verdict_passes() -> None:
+    plan = plan_of(client="vlc", transport="udp", client_port=5000, client_side="public")
+    sent = UdpSent(5001, 40001, "rtcp", 3, first_ms=900.0)
+    records = (
+        rtsp_open(),
+        udp_request(5000),
+        arrival(5000),
+        arrival(5001, "rtcp", 900),
+        sent,
+        CameraFeedback(5001, "rtcp", 0),
+    )
+    report = run(plan, *records)
+    back = result(report, "video-return")
+    assert back.status is Status.FAIL
+    assert not back.required
+    assert back.forward is not None
+    assert not back.forward.required
+    assert "forward UDP 5000–5001 to the camera (not mandatory)" in (back.diagnosis or "")
+    assert report.verdict is Verdict.PASS
+
+
+# --- NAT loopback -------------------------------------------------------------------------
+
+
+def _inside_camera_lan() -> Limitation:
+    from truenprobe.nat_loopback import nat_loopback_limitation
+
+    return nat_loopback_limitation(CAMERA, "192.168.1.50")
+
+
+def test_nat_loopback_blames_no_forward_and_says_how_to_test() -> None:
+    plan = decoder_udp()
+    refused = TcpAttempt(554, TcpOutcome.REFUSED, connect_ms=0.4)
+    rtsp_down = RtspReply("DESCRIBE", "rtsp://x/video1", None, error="cannot connect: refused")
+    report = run(plan, refused, rtsp_down, _inside_camera_lan())
+    assert report.verdict is Verdict.INCOMPLETE
+    assert all(r.forward is None for r in report.results)
+    control = result(report, "rtsp-control")
+    assert control.status is Status.SKIPPED
+    assert "NAT loopback" in (control.diagnosis or "")
+    assert control.evidence["outcome"] == "refused"  # what was seen stays in the record
+    rtp = result(report, "rtp-video")
+    assert rtp.status is Status.SKIPPED
+    assert "see rtsp-control" in (rtp.diagnosis or "")
+    finding = report.findings[0]
+    assert finding.startswith("NAT loopback: this client (192.168.1.50)")
+    assert "mobile hotspot" in finding
+    assert "did not do it for what failed" in finding
+    # without the limitation the same evidence blames the camera-side forward
+    plain = result(run(plan, refused, rtsp_down), "rtsp-control")
+    assert plain.status is Status.FAIL
+    assert plain.forward is not None
+
+
+def test_nat_loopback_keeps_what_the_camera_itself_answered() -> None:
+    plan = decoder_udp()
+    not_found = RtspReply("DESCRIBE", "rtsp://x/video9", 404, "Not Found", at_ms=20.0)
+    report = run(plan, rtsp_open(), not_found, _inside_camera_lan())
+    rtp = result(report, "rtp-video")
+    assert rtp.status is Status.FAIL  # a 404 is the camera's, wherever the client stands
+    assert "no stream" in (rtp.diagnosis or "")
+    assert report.verdict is Verdict.FAIL
+
+
+def test_nat_loopback_that_worked_is_said_so() -> None:
+    plan = decoder_udp(camera_side="public")
+    records = (rtsp_open(), udp_request(), arrival(554), arrival(555, "rtcp", 900))
+    report = run(plan, *records, _inside_camera_lan())
+    assert report.verdict is Verdict.PASS
+    assert "this IP sharer does NAT loopback" in report.findings[0]
+    assert "confirm from outside" in report.findings[0]
 
 
 # --- listen-only and send -------------------------------------------------------------------

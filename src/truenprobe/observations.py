@@ -162,6 +162,9 @@ class UdpSent:
     first_ms: float | None = None
     destination: str | None = None  # the camera's address as addressed
     error: str | None = None  # e.g. "ICMP port unreachable" reported for it
+    # How and why it was sent this way, in words (e.g. "from a fresh port the camera never
+    # sent to, so only a forward lets it in"); None for plain traffic.
+    purpose: str | None = None
 
 
 @dataclass(frozen=True)

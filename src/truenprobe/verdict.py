@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from truenprobe.nat_loopback import NAT_LOOPBACK, explain_nat_loopback
 from truenprobe.observations import (
     CameraFeedback,
     InterleavedArrival,
@@ -57,20 +58,27 @@ class _Outcome:
     evidence: dict[str, Any]
     diagnosis: str | None = None
     forward: Forward | None = None
+    # The failure is the camera's own answer (RTSP 404, 461, another multicast port):
+    # where the client stands cannot explain it (see truenprobe.nat_loopback).
+    camera_answer: bool = False
 
 
 def compare(plan: Plan, observations: Observations) -> Report:
     ctx = _Context(plan, observations)
-    results = tuple(_result(flow, ctx) for flow in plan.flows)
-    return Report(
+    outcomes = [(flow, _judge(flow, ctx)) for flow in plan.flows]
+    report = Report(
         plan=plan,
         camera=observations.camera,
-        results=results,
+        results=tuple(_result(flow, outcome) for flow, outcome in outcomes),
         duration_s=observations.duration_ms / 1000.0,
         unexpected=tuple(_unexpected(ctx)),
         findings=tuple(_findings(ctx)),
         source=observations.source,
     )
+    # A client inside the camera's LAN testing its public address: what failed depends
+    # on NAT loopback, not on the forwards (a no-op without that Limitation).
+    answered = {flow.name for flow, outcome in outcomes if outcome.camera_answer}
+    return explain_nat_loopback(report, observations, keep=answered)
 
 
 class _Context:
@@ -100,8 +108,8 @@ class _Context:
             if lim.flow == flow.name:
                 return lim
         for lim in self.limitations:
-            if lim.flow is not None:
-                continue
+            if lim.flow is not None or lim.reason.startswith(NAT_LOOPBACK):
+                continue  # NAT loopback concerns the whole report: explain_nat_loopback()
             if lim.protocol not in (None, flow.protocol):
                 continue
             if lim.ports is None or lim.ports.overlaps(flow.ports):
@@ -109,8 +117,7 @@ class _Context:
         return None
 
 
-def _result(flow: Flow, ctx: _Context) -> FlowResult:
-    outcome = _judge(flow, ctx)
+def _result(flow: Flow, outcome: _Outcome) -> FlowResult:
     return FlowResult(
         flow=flow.name,
         protocol=flow.protocol,
@@ -264,7 +271,12 @@ def _interleaved_media(flow: Flow, ctx: _Context, evidence: dict[str, Any]) -> _
     stop = _rtsp_stop(ctx)
     if stop is not None:
         status, why = stop
-        return _Outcome(status, evidence, f"{_verb(status)}interleaved media: {why}")
+        return _Outcome(
+            status,
+            evidence,
+            f"{_verb(status)}interleaved media: {why}",
+            camera_answer=status is Status.FAIL,
+        )
     tcp_played = [r for r in ctx.requests if r.mode == "tcp" and r.played_at_ms is not None]
     if tcp_played:
         waited = _waited(ctx, tcp_played[0])
@@ -326,13 +338,18 @@ def _to_client_flow(flow: Flow, ctx: _Context) -> _Outcome:
             evidence,
             f"not tested: this host cannot listen on UDP {first.port}: {first.error}",
         )
+    named = ctx.limitation_for(flow)
+    if missing and not arrived and named is not None and named.flow == flow.name:
+        # The evidence says it cannot decide this flow (a capture taken on the camera's side
+        # cannot see what reached the client): untested, not failed.
+        return _Outcome(Status.SKIPPED, evidence, f"not tested: {named.reason}")
     if missing:
         diagnosis, forward = _udp_missing(flow, missing, requested, ctx)
         return _Outcome(Status.FAIL, evidence, diagnosis, forward)
 
     elsewhere = _granted_elsewhere(flow, ctx)
     if elsewhere is not None and not arrived:
-        return _Outcome(Status.FAIL, evidence, elsewhere)
+        return _Outcome(Status.FAIL, evidence, elsewhere, camera_answer=True)
     if arrived:
         untested = len(flow.ports) - len(arrived)
         if untested and flow.role is Role.VSNM_MEDIA:
@@ -419,7 +436,8 @@ def _udp_missing(
         what += " although it sent there"
     else:
         what += f"{_waited(ctx, request)} although the camera accepted SETUP and PLAY"
-    late = [p for p in missing if p in ctx.sent_from]
+    # Only ports where session media did arrive, but too late to prove a forward.
+    late = [p for p in missing if any(a.port == p and _late(ctx, flow, a) for a in ctx.arrivals)]
     if late:
         what += (
             f" (media reached {_ranges_text(late)} only after this host had sent from it, "
@@ -481,7 +499,9 @@ def _untested(flow: Flow, ctx: _Context, evidence: dict[str, Any]) -> _Outcome:
     stop = _rtsp_stop(ctx)
     if stop is not None:
         status, why = stop
-        return _Outcome(status, evidence, f"{_verb(status)}{why}")
+        return _Outcome(
+            status, evidence, f"{_verb(status)}{why}", camera_answer=status is Status.FAIL
+        )
     if ctx.obs.source == "listen-only":
         return _Outcome(
             Status.SKIPPED,
@@ -505,6 +525,9 @@ def _return_flow(flow: Flow, ctx: _Context) -> _Outcome:
         errors = sorted({s.error for s in sent if s.error})
         if errors:
             evidence["send_errors"] = errors
+        purposes = sorted({s.purpose for s in sent if s.purpose})
+        if purposes:
+            evidence["method"] = "; ".join(purposes)
     if feedback:
         evidence["camera_received"] = max(f.packets for f in feedback)
     if any(f.packets > 0 for f in feedback):
@@ -530,10 +553,8 @@ def _return_flow(flow: Flow, ctx: _Context) -> _Outcome:
 def _return_missing(flow: Flow, ctx: _Context, evidence: dict[str, Any]) -> _Outcome:
     s = ctx.scenario
     count = evidence.get("sent_packets", 0)
-    what = (
-        f"the camera received none of the {count} RTCP packet(s) this host sent to "
-        f"UDP {ports_text(flow.ports)}"
-    )
+    targets = _ranges_text(s_.port for s_ in ctx.sent if s_.port in flow.ports)
+    what = f"the camera received none of the {count} RTCP packet(s) this host sent to UDP {targets}"
     forward = _forward_for(flow, ctx.plan)
     if forward is not None:
         return _Outcome(Status.FAIL, evidence, f"{what}: {forward_text(forward, s)}", forward)
@@ -542,7 +563,9 @@ def _return_missing(flow: Flow, ctx: _Context, evidence: dict[str, Any]) -> _Out
             Status.FAIL,
             evidence,
             f"{what}: the camera-side IP sharer does not pass it; the document asks for no "
-            f"forward here, but one is needed for it: UDP {ports_text(flow.ports)} to the camera",
+            f"forward here. The {host_name(Host.CLIENT, s)}'s own reports may still get in as "
+            "replies to the camera's RTCP while the IP sharer remembers it, but only a forward "
+            f"makes sure: UDP {targets} to the camera",
         )
     return _Outcome(
         Status.FAIL,
@@ -563,11 +586,11 @@ def _rtsp_stop(ctx: _Context) -> tuple[Status, str] | None:
             continue
         if reply.method == "TEARDOWN" or reply.method == "GET_PARAMETER":
             continue
-        return _rtsp_refusal(reply)
+        return _rtsp_refusal(reply, live=not ctx.obs.source.startswith("capture"))
     return None
 
 
-def _rtsp_refusal(reply: RtspReply) -> tuple[Status, str]:
+def _rtsp_refusal(reply: RtspReply, *, live: bool = True) -> tuple[Status, str]:
     said = f"{reply.status} {reply.reason or ''}".strip()
     if reply.status is None:
         error = reply.error or "no answer"
@@ -575,12 +598,24 @@ def _rtsp_refusal(reply: RtspReply) -> tuple[Status, str]:
             return Status.SKIPPED, f"the RTSP connection failed ({error}; see rtsp-control)"
         return Status.SKIPPED, f"the RTSP session stopped at {reply.method} ({error})"
     if reply.status == 401:
+        if reply.error:  # credentials were given, but the challenge could not be answered
+            return (
+                Status.SKIPPED,
+                f"the camera asks for credentials in a way that cannot be answered "
+                f"({said} to {reply.method}: {reply.error})",
+            )
         if reply.authenticated:
             return Status.SKIPPED, f"the camera rejected the credentials ({said} to {reply.method})"
+        # A live check can be repeated with credentials; a capture only shows what the
+        # client did, so the advice is for the client that was captured.
+        advice = (
+            "give --user and --password"
+            if live
+            else "the captured client sent none: set the camera's user and password in it"
+        )
         return (
             Status.SKIPPED,
-            f"the camera requires credentials ({said} to {reply.method}): give --user and "
-            "--password",
+            f"the camera requires credentials ({said} to {reply.method}): {advice}",
         )
     if reply.status == 404:
         return (

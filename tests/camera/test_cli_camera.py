@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.camera.process import camera_process
-from tests.support.tools import require_root
+from tests.support.tools import require_root, require_tools
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 FREE = ("--http-port", "0", "--base-port", "0")
@@ -28,9 +28,27 @@ def test_prints_what_it_serves_and_stops_cleanly_on_ctrl_c() -> None:
         assert "video 64718, audio 64818, metadata 64918" in cam.output
         cam.process.send_signal(signal.SIGINT)
         out, err = cam.process.communicate(timeout=15)
-        assert cam.process.returncode == 0
+        assert b"camera stopped" in out  # stopped cleanly, then says so like every command
+        assert err == b"truenprobe: interrupted\n"
+        assert cam.process.returncode == 130
+
+
+def test_sigterm_is_a_clean_stop_with_exit_0() -> None:
+    with camera_process("--host", "127.0.0.1", "--rtsp-port", "0", *FREE) as cam:
+        cam.process.send_signal(signal.SIGTERM)
+        out, err = cam.process.communicate(timeout=15)
         assert b"camera stopped" in out
-        assert b"Traceback" not in err
+        assert err == b""
+        assert cam.process.returncode == 0
+
+
+def test_audio_pair_of_its_own() -> None:
+    """--server-audio-port: the player's audio ports, as the document's optional forwards
+    have the camera use them."""
+    audio = _free_udp_pair()
+    args = ("--host", "127.0.0.1", "--rtsp-port", "0", "--server-audio-port", str(audio))
+    with camera_process(*args, *FREE) as cam:
+        assert f"audio {audio}-{audio + 1}" in cam.output
 
 
 def test_port_in_use_is_one_line_naming_the_option(cli: Cli) -> None:
@@ -59,9 +77,9 @@ def test_http_port_in_use_names_http_port(cli: Cli) -> None:
 
 def test_privileged_port_without_root_names_the_option() -> None:
     require_root("dropping to an unprivileged user")
+    require_tools("setpriv")
     setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("setpriv (util-linux) is not installed")
+    assert setpriv is not None
     result = subprocess.run(
         [
             setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
@@ -139,3 +157,20 @@ def test_unusable_media_dir_is_one_line(cli: Cli, tmp_path: Path) -> None:
     assert broken.returncode == 2
     assert "video1: no SPS and PPS" in broken.stderr
     assert len(broken.stderr.strip().splitlines()) == 1
+
+
+def _free_udp_pair() -> int:
+    """A port P with P and P+1 free for UDP on 127.0.0.1, found now."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            if port >= 65535:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+                return int(port)
+    raise RuntimeError("no free UDP pair")

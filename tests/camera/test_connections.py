@@ -8,6 +8,7 @@ import resource
 import pytest
 
 from tests.camera.rtsp_client import RawClient, eventually
+from tests.support.tools import unavailable
 from truenprobe.camera import EmulatedCamera
 from truenprobe.camera.connections import ConnectionPool
 from truenprobe.camera.run import raise_open_file_limit
@@ -30,7 +31,7 @@ async def _open_idle(port: int, count: int) -> list[asyncio.StreamWriter]:
 async def test_a_thousand_idle_connections_do_not_stop_a_new_client() -> None:
     raise_open_file_limit()
     if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 2 * IDLE + 200:
-        pytest.skip("the open-file limit is too low for 1,000 connections in one process")
+        unavailable("the open-file limit is too low for 1,000 connections in one process")
     async with EmulatedCamera() as cam:  # the defaults (512 connections per port)
         idle = await _open_idle(cam.rtsp_port, IDLE)
         try:

@@ -391,3 +391,88 @@ async def test_pause_stops_media_and_play_resumes_it(cam: EmulatedCamera) -> Non
     first = next(parse_rtp(f.data) for f in frames if f.channel == 0)
     assert first.sequence == info.seq  # sequence numbers continue where they stopped
     await client.close()
+
+
+async def test_audio_from_its_own_pair_and_rtcp_from_any_port_credited_by_ssrc() -> None:
+    """A VLC-type player's camera-side forwards have the camera use the player's audio port
+    numbers; RTCP reaching the audio RTCP port from a port the camera never sent to (the
+    prober's return-flow check) is credited to the session by the SSRC it reports on."""
+    held, _spare, audio = _udp_pair()  # a free pair for the camera's audio
+    held.close()
+    _spare.close()
+    async with EmulatedCamera(host="127.0.0.1", server_audio_ports=(audio, audio + 1)) as cam:
+        assert cam.audio_server_ports == (audio, audio + 1)
+        client = await _client(cam)
+        rtp, rtcp, port = _udp_pair()
+        fresh = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        fresh.bind(("127.0.0.1", 0))
+        try:
+            setup = await client.request(
+                "SETUP",
+                cam.url("audio1") + "/trackID=1",
+                {"Transport": f"RTP/AVP;unicast;client_port={port}-{port + 1}"},
+            )
+            assert setup.status == 200
+            transport = parse_transport(setup.headers.get("Transport") or "")
+            assert transport.server_port == (audio, audio + 1)
+            session = {"Session": parse_session(setup.headers.get("Session") or "").session_id}
+            assert (await client.request("PLAY", cam.url("audio1"), session)).status == 200
+            _data, source = await _recv(rtp)
+            assert source == ("127.0.0.1", audio)
+            report = build_receiver_report(
+                ReceiverReport(0x4321, (ReportBlock(transport.ssrc or 0, 0, 0, 0, 0, 0, 0),))
+            )
+            fresh.sendto(report, ("127.0.0.1", audio + 1))
+            await eventually(lambda: cam.sessions[0].rtcp_received == 1)
+            ask = {**session, "Content-Type": "text/parameters"}
+            body = b"x-truen-rtcp-received\r\n"
+            track = cam.url("audio1") + "/trackID=1"
+            answer = await client.request("GET_PARAMETER", track, ask, body)
+            assert parse_parameters(answer.body) == {"x-truen-rtcp-received": "1"}
+            await client.request("TEARDOWN", cam.url("audio1"), session)
+        finally:
+            for sock in (rtp, rtcp, fresh):
+                sock.close()
+            await client.close()
+
+
+async def test_rtcp_asked_on_a_track_url_counts_that_tracks_port_only() -> None:
+    """Video's receiver reports must not prove audio's return flow: each track's RTCP port
+    may need its own forward."""
+    async with EmulatedCamera(host="127.0.0.1") as cam:
+        client = await _client(cam)
+        pairs = [_udp_pair(), _udp_pair()]
+        url = cam.url("video1+audio1")
+        session: dict[str, str] = {}
+        servers = []
+        try:
+            for number, (_rtp, _rtcp, port) in enumerate(pairs, start=1):
+                setup = await client.request(
+                    "SETUP",
+                    f"{url}/trackID={number}",
+                    {"Transport": f"RTP/AVP;unicast;client_port={port}-{port + 1}", **session},
+                )
+                assert setup.status == 200
+                sid = parse_session(setup.headers.get("Session") or "").session_id
+                session = {"Session": sid}
+                servers.append(parse_transport(setup.headers.get("Transport") or ""))
+            video = servers[0]
+            report = build_receiver_report(
+                ReceiverReport(0x99, (ReportBlock(video.ssrc or 0, 0, 0, 0, 0, 0, 0),))
+            )
+            assert video.server_port is not None
+            pairs[0][1].sendto(report, ("127.0.0.1", video.server_port[1]))
+            await eventually(lambda: cam.sessions[0].rtcp_received == 1)
+            ask = {**session, "Content-Type": "text/parameters"}
+            body = b"x-truen-rtcp-received\r\n"
+            counts = []
+            for target in (f"{url}/trackID=1", f"{url}/trackID=2", url):
+                answer = await client.request("GET_PARAMETER", target, ask, body)
+                counts.append(parse_parameters(answer.body)["x-truen-rtcp-received"])
+            assert counts == ["1", "0", "1"]  # video's port, audio's port, the session
+            await client.request("TEARDOWN", url, session)
+        finally:
+            for rtp, rtcp, _port in pairs:
+                rtp.close()
+                rtcp.close()
+            await client.close()

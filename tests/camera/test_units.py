@@ -62,6 +62,9 @@ def test_tracks_follow_the_document_unless_overridden() -> None:
         {"host": "camera.local"},
         {"rtsp_port": 70000},
         {"server_ports": (5000, 5002)},
+        {"server_audio_ports": (5002, 5004)},
+        {"server_ports": (5000, 5001), "server_audio_ports": (5001, 5002)},  # overlap
+        {"server_audio_ports": (65535, 65536)},
         {"multicast_group": "192.0.2.1"},
         {"multicast_ttl": 0},
         {"multicast_ports": {Stream.VIDEO1: {Media.VIDEO: 65535}}},

@@ -13,7 +13,7 @@ import os
 import pytest
 from tests.support.tools import require_netns, require_tools
 
-from truenprobe.lab.matrix import MatrixRow, matrix_cells, run_matrix
+from truenprobe.lab.matrix import Expect, MatrixRow, matrix_cells, run_matrix
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
@@ -21,23 +21,10 @@ CELLS = matrix_cells(stage_s=3.0)
 JOBS = max(4, 2 * (os.cpu_count() or 1))
 
 # Cells that disagree for a reason outside the lab, each with what would fix it. Strict:
-# when the fix lands the cell agrees, this test fails, and the entry must go.
-_PINHOLE = (
-    "the prober proves the client-to-camera UDP flow after PLAY, when the camera has already "
-    "sent from that port to the client: the camera-side IP sharer then lets the client's "
-    "packets in as replies (conntrack), with or without the forward. Proving it after SETUP "
-    "and before PLAY would show the missing forward (prober, issue 4)"
-)
-_NO_HAIRPIN_CALLS = (
-    "the prober does not call truenprobe.probe.hairpin yet: detect_nat_loopback() in probe() "
-    "and explain_nat_loopback() at the end of compare() (prober, issue 4)"
-)
-KNOWN: dict[str, str] = {
-    "decoder/rtsp/udp cam=private cli=private -#2": _PINHOLE,
-    "vlc/rtsp/udp cam=private cli=public -#2": _PINHOLE,
-    "web/-/tcp cam=private cli=private client in camera LAN": _NO_HAIRPIN_CALLS,
-    "decoder/rtsp/udp cam=private cli=private client in camera LAN": _NO_HAIRPIN_CALLS,
-}
+# when the fix lands the cell agrees, this test fails, and the entry must go. None now:
+# the client-to-camera UDP flows are proven from a fresh port (no conntrack entry to ride
+# on), and the prober explains NAT loopback.
+KNOWN: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +53,34 @@ def test_cell(rows, name):
 
 def test_every_known_disagreement_is_a_cell():
     assert set(KNOWN) <= {c.name for c in CELLS}
+
+
+def test_an_omitted_optional_forward_fails_its_flow_by_name_and_the_verdict_passes(rows):
+    """The matrix says it in so many words: 'pass; optional <flow> fails naming #N'."""
+    optional = [r for r in rows.values() if r.cell.expect is Expect.OPTIONAL_FAIL]
+    assert optional
+    for row in optional:
+        assert row.judgement.agree, (row.cell.name, row.judgement.why)
+        report = row.result.report
+        assert report is not None
+        assert report["verdict"] == "pass"
+        named = [r for r in report["results"] if r["status"] == "fail" and r["forward"]]
+        assert named
+        assert all(not r["required"] and not r["forward"]["required"] for r in named)
+        assert row.judgement.why.startswith("pass; optional ")
+
+
+def test_client_to_camera_udp_is_proven_from_a_fresh_port(rows):
+    """With the camera-side UDP forward omitted, the return flow fails: its evidence says
+    it was sent from a port the camera never sent to, so no conntrack entry let it in."""
+    for name in (
+        "decoder/rtsp/udp cam=private cli=private -#2",
+        "vlc/rtsp/udp cam=private cli=public -#2",
+    ):
+        row = rows[name]
+        assert row.judgement.agree, row.judgement.why
+        report = row.result.report
+        assert report is not None
+        back = next(r for r in report["results"] if r["flow"] in ("rtcp-return", "video-return"))
+        assert back["status"] == "fail"
+        assert "a port the camera never sent to" in back["evidence"]["method"]

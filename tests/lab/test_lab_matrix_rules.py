@@ -10,7 +10,7 @@ from truenprobe.lab.cell import camera_argv, prober_argv, scenario_argv
 from truenprobe.lab.matrix import Expect, MatrixCell, judge, matrix_cells, select_cells
 from truenprobe.lab.topology import build_topology
 from truenprobe.plan import build_scenario, resolve
-from truenprobe.plan.rules import SECTIONS
+from truenprobe.plan.rules import SECTIONS, STREAMS_ALLOWED
 from truenprobe.plan.serialize import forward_to_dict
 
 CELLS = matrix_cells()
@@ -19,7 +19,11 @@ CELLS = matrix_cells()
 def test_every_section_in_every_topology_passes_and_every_forward_is_omitted_once():
     names = [c.name for c in CELLS]
     assert len(set(names)) == len(names)
-    plain = [c for c in CELLS if c.spec.site is None and not c.spec.drop_unforwarded]
+    plain = [
+        c
+        for c in CELLS
+        if c.spec.site is None and not c.spec.drop_unforwarded and c.spec.user is None
+    ]
     passes = Counter(
         (c.spec.scenario.client, c.spec.scenario.protocol, c.spec.scenario.transport)
         for c in plain
@@ -36,6 +40,34 @@ def test_every_section_in_every_topology_passes_and_every_forward_is_omitted_onc
                 c.number for c in plain if c.spec.scenario == cell.spec.scenario and c.spec.omit
             ]
             assert sorted(omitted) == list(range(1, len(plan.forwards) + 1)), cell.name
+
+
+def test_every_stream_that_changes_a_plan_has_its_cells():
+    """Each stream whose plan differs from video1's (ports, tracks) passes, and has each of
+    its forwards omitted once, in at least one topology."""
+    plain = [c for c in CELLS if c.spec.site is None and not c.spec.drop_unforwarded]
+    for client, protocol, transport in SECTIONS:
+        options = {"client": client.value, "transport": transport.value}
+        if protocol is not None:
+            options["protocol"] = protocol.value
+        if client.value == "vlc" and transport.value == "udp":
+            options |= {"client_port": 5000, "client_audio_port": 5002}
+        default = resolve(build_scenario(options)).flows
+        for stream in STREAMS_ALLOWED[client]:
+            scenario = build_scenario({**options, "stream": stream.value})
+            plan = resolve(scenario)
+            if plan.flows == default:
+                continue
+            mine = [
+                c for c in plain if (c.spec.scenario.client, c.spec.scenario.transport,
+                                     c.spec.scenario.stream) == (client, transport, stream)
+            ]  # fmt: skip
+            assert any(c.expect is Expect.PASS for c in mine), (client, transport, stream)
+            omitted = {c.number for c in mine if c.spec.omit}
+            assert omitted == set(range(1, len(plan.forwards) + 1)), (client, transport, stream)
+    names = {c.name for c in CELLS}
+    assert "decoder/rtsp/udp video1s cam=private cli=private" in names  # another URL
+    assert "decoder/rtsp/multicast video1s cam=private cli=private" in names
 
 
 def test_optional_forward_expects_pass_with_the_optional_flow_failing():
@@ -126,6 +158,20 @@ def test_the_camera_runs_on_the_scenarios_ports_and_vlc_udp_on_the_players():
     vlc = resolve(build_scenario({"client": "vlc", "transport": "udp", "client_port": 5000}))
     argv = camera_argv(vlc)
     assert argv[argv.index("--server-port") + 1] == "5000"
+    assert "--server-audio-port" not in argv
+    # The camera uses the player's audio ports too (the document's optional forwards).
+    both = build_scenario(
+        {"client": "vlc", "transport": "udp", "stream": "video1+audio1", "client_port": 5000,
+         "client_audio_port": 5002}
+    )  # fmt: skip
+    argv = camera_argv(resolve(both))
+    assert argv[argv.index("--server-audio-port") + 1] == "5002"
+    audio = build_scenario(
+        {"client": "vlc", "transport": "udp", "stream": "audio1", "client_audio_port": 6000}
+    )
+    argv = camera_argv(resolve(audio))
+    assert "--server-port" not in argv
+    assert argv[argv.index("--server-audio-port") + 1] == "6000"
 
 
 def test_the_prober_gets_the_public_address_and_the_whole_scenario():

@@ -59,19 +59,3 @@ async def check(
 
 def by_flow(report: Report) -> dict[str, FlowResult]:
     return {r.flow: r for r in report.results}
-
-
-def udp_free(*ports: int) -> bool:
-    """Whether these UDP ports are free on 127.0.0.1 (Truen's fixed ports may be taken)."""
-    held = []
-    try:
-        for port in ports:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            held.append(sock)
-            sock.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        for sock in held:
-            sock.close()

@@ -21,10 +21,10 @@ from tests.probe.probe_helpers import (
     check,
     free_rtsp_port,
     plan_of,
-    udp_free,
 )
+from tests.support.fixed_ports import with_fixed_ports
 from truenprobe.camera import EmulatedCamera
-from truenprobe.report.model import Status, Verdict
+from truenprobe.report.model import Report, Status, Verdict
 
 
 def camera(rtsp_port: int, **options: Any) -> EmulatedCamera:
@@ -72,20 +72,22 @@ async def test_decoder_rtsp_tcp() -> None:
 
 
 @pytest.mark.parametrize("client", ["decoder", "sdk"])
-async def test_vsnm_udp_through_the_cameras_rtsp(client: str) -> None:
-    if not udp_free(4333, 4334, 4431, 4432):
-        pytest.skip("Truen's fixed ports 4333-4432 are busy on this host")
-    port = free_rtsp_port()
-    async with camera(port) as cam:
-        plan = plan_of(
-            client=client,
-            protocol="vsnm",
-            transport="udp",
-            rtsp_port=port,
-            base_port=cam.base_port,
-            http_port=cam.http_port,
-        )
-        report, _ = await check(plan)
+def test_vsnm_udp_through_the_cameras_rtsp(client: str) -> None:
+    async def run() -> Report:
+        port = free_rtsp_port()
+        async with camera(port) as cam:
+            plan = plan_of(
+                client=client,
+                protocol="vsnm",
+                transport="udp",
+                rtsp_port=port,
+                base_port=cam.base_port,
+                http_port=cam.http_port,
+            )
+            report, _ = await check(plan)
+        return report
+
+    report = with_fixed_ports(f"vsnm-{client}", range(4333, 4433), run)
     flows = by_flow(report)
     assert flows["base-control"].status is Status.PASS
     assert flows["vsnm-media"].status is Status.PASS, flows["vsnm-media"].diagnosis

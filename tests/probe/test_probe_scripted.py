@@ -15,11 +15,11 @@ from tests.probe.probe_helpers import (
     check,
     free_rtsp_port,
     plan_of,
-    udp_free,
 )
 from tests.probe.scripted_camera import Script, scripted_camera
+from tests.support.fixed_ports import with_fixed_ports
 from truenprobe.observations import RtspReply, UdpSent
-from truenprobe.report.model import Status, Verdict
+from truenprobe.report.model import Report, Status, Verdict
 
 
 def vlc_plan(rtsp_port: int, client_port: int, **extra: object):  # type: ignore[no-untyped-def]
@@ -46,10 +46,15 @@ async def test_decoder_udp_passes_and_proves_rtcp_return() -> None:
     assert flows["rtcp-return"].evidence["camera_received"] >= 1
     assert report.verdict is Verdict.PASS
     assert cam.teardowns == 1
-    # The camera's RTCP had arrived before the first receiver report left port R+1.
+    # The receiver reports left from a port of their own, never from the planned R..R+1
+    # (which stay the camera's media's), and the evidence says why.
     sent = [r for r in obs.records if isinstance(r, UdpSent)]
     assert sent
-    assert sent[0].source_port == port + 1
+    assert {s.port for s in sent} == {port + 1}
+    assert all(s.source_port not in (port, port + 1) for s in sent)
+    method = flows["rtcp-return"].evidence["method"]
+    assert f"from UDP {sent[0].source_port}, a port the camera never sent to" in method
+    assert flows["rtcp-return"].evidence["sent_from"] == [sent[0].source_port]
 
 
 async def test_camera_without_feedback_leaves_rtcp_return_skipped() -> None:
@@ -244,30 +249,34 @@ async def test_ctrl_c_still_tears_the_session_down() -> None:
                 await proc.wait()
     assert cam.teardowns == 1
     assert proc.returncode == 130
-    assert "Traceback" not in err.decode()
+    assert err.decode() == "truenprobe: interrupted\n"
 
 
-async def test_vsnm_range_through_the_cameras_rtsp() -> None:
+def test_vsnm_range_through_the_cameras_rtsp() -> None:
     """Truen's protocol cannot be triggered: the camera's RTSP sends into the SDK's pair."""
-    if not udp_free(4333, 4334):
-        pytest.skip("the SDK's fixed ports 4333-4334 are busy on this host")
-    port = free_rtsp_port()
-    async with scripted_camera(CAMERA_HOST, Script(), port) as cam:
-        plan = plan_of(client="sdk", transport="udp", rtsp_port=port, camera_side="public")
-        report, _ = await check(plan)
+
+    async def run() -> tuple[Report, int]:
+        port = free_rtsp_port()
+        async with scripted_camera(CAMERA_HOST, Script(), port) as cam:
+            plan = plan_of(client="sdk", transport="udp", rtsp_port=port, camera_side="public")
+            report, _ = await check(plan)
+        return report, cam.teardowns
+
+    report, teardowns = with_fixed_ports("sdk-pair", (4333, 4334), run)
     r = by_flow(report)["vsnm-media"]
     assert r.status is Status.PASS, r.diagnosis
     assert sorted(r.evidence["arrived"]) == ["4333", "4334"]
     assert "traffic generator" in r.evidence["method"]
-    assert cam.teardowns == 1
+    assert teardowns == 1
 
 
-async def test_vsnm_without_a_reachable_rtsp_port_is_skipped_with_the_way_to_test() -> None:
-    if not udp_free(4333, 4334):
-        pytest.skip("the SDK's fixed ports 4333-4334 are busy on this host")
-    port = free_rtsp_port()  # nothing listens there
-    plan = plan_of(client="sdk", transport="udp", rtsp_port=port)
-    report, _ = await check(plan)
+def test_vsnm_without_a_reachable_rtsp_port_is_skipped_with_the_way_to_test() -> None:
+    async def run() -> tuple[Report, int]:
+        port = free_rtsp_port()  # nothing listens there
+        report, _ = await check(plan_of(client="sdk", transport="udp", rtsp_port=port))
+        return report, port
+
+    report, port = with_fixed_ports("sdk-closed", (4333, 4334), run)
     r = by_flow(report)["vsnm-media"]
     assert r.status is Status.SKIPPED
     assert f"camera-side IP sharer (TCP {port} to the camera)" in (r.diagnosis or "")

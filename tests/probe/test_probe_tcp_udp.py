@@ -12,6 +12,8 @@ import pytest
 from tests.probe.probe_helpers import by_flow, check, plan_of
 from truenprobe.observations import TcpOutcome
 from truenprobe.plan.model import PortRange
+from truenprobe.probe.datagrams import ArrivalBook
+from truenprobe.probe.listeners import Listeners
 from truenprobe.probe.runner import CheckRequest, Progress, probe
 from truenprobe.probe.send import send_tokens
 from truenprobe.probe.tcp import Greeting, probe_tcp
@@ -136,3 +138,36 @@ async def test_listen_only_hears_send_tokens() -> None:
     assert flows["rtp-video"].evidence["kind"] == "token"
     assert obs.source == "listen-only"
     assert any("another token" in (u["note"] or "") for u in report.unexpected)
+
+
+async def test_a_fresh_port_is_none_the_camera_could_have_sent_to() -> None:
+    """The return flow's source: not a listening port, not one to avoid; sends are recorded
+    with why they were sent that way, and the port is released on close."""
+    book = ArrivalBook()
+    listeners = Listeners(book, Clock(), "127.0.0.1", lambda _port, _d: None)
+    try:
+        planned = await listeners.listen(_free_udp_port())
+        assert planned.ok
+        receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        receiver.bind(("127.0.0.1", 0))
+        try:
+            target = receiver.getsockname()[1]
+            fresh = await listeners.fresh_port(avoid={target})
+            assert fresh is not None
+            assert fresh not in (planned.port, target)
+            assert await listeners.send(fresh, b"rr", ("127.0.0.1", target), "rtcp", "why")
+            data, source = receiver.recvfrom(100)
+            assert (data, source[1]) == (b"rr", fresh)
+        finally:
+            receiver.close()
+        (sent,) = listeners.sent()
+        assert (sent.port, sent.source_port, sent.purpose) == (target, fresh, "why")
+        assert [a.port for a in listeners.listen_attempts()] == [planned.port]  # not planned
+    finally:
+        await listeners.close()
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import NoReturn
 
 import pytest
 
 STRICT = os.environ.get("TRUENPROBE_STRICT") == "1"
 
 
-def _missing(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
+    """Skip because something outside the test is missing; under strict, fail instead.
+
+    Every skip of the test suite goes through here (or the helpers below), so CI
+    (TRUENPROBE_STRICT=1) can never pass by skipping.
+    """
     if STRICT:
         pytest.fail(f"TRUENPROBE_STRICT=1 and {reason}")
     pytest.skip(f"{reason} (TRUENPROBE_STRICT=1 would fail here)")
@@ -24,12 +30,12 @@ def require_tools(*tools: str) -> None:
     """Skip (or, strict, fail) unless every program is on PATH."""
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
-        _missing(f"missing program(s): {', '.join(missing)}")
+        unavailable(f"missing program(s): {', '.join(missing)}")
 
 
 def require_root(why: str = "network namespaces") -> None:
     if os.geteuid() != 0:
-        _missing(f"not root, needed for {why}")
+        unavailable(f"not root, needed for {why}")
 
 
 def require_netns() -> None:
@@ -43,9 +49,9 @@ def require_python_module(python: str, module: str) -> None:
     import subprocess
 
     if shutil.which(python) is None:
-        _missing(f"missing {python}")
+        unavailable(f"missing {python}")
     probe = subprocess.run(
         [python, "-c", f"import {module}"], capture_output=True, timeout=30, check=False
     )
     if probe.returncode != 0:
-        _missing(f"{python} cannot import {module}")
+        unavailable(f"{python} cannot import {module}")

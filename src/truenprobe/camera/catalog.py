@@ -66,7 +66,10 @@ class UnknownTarget(LookupError):
 
 def parse_target(url: str) -> Target:
     """``rtsp://h:554/video1+audio1/trackID=2`` -> (video1+audio1, 2)."""
-    path = unquote(urlsplit(url).path if "://" in url else url.split("?")[0])
+    try:
+        path = unquote(urlsplit(url).path if "://" in url else url.split("?")[0])
+    except ValueError:  # "rtsp://[::1": urlsplit raised out of the request (tests/robustness)
+        raise UnknownTarget("(a URL that cannot be parsed)") from None
     parts = [p for p in path.split("/") if p]
     if not parts:
         raise UnknownTarget(path or "/")

@@ -31,6 +31,10 @@ class CameraConfig:
     # Truen camera (the document's RTCP forward to camera:R+1 relies on it). Audio is
     # sent from first+20..first+21, the document's audio ports.
     server_ports: tuple[int, int] | None = None
+    # Audio's own pair instead of the video pair + 20: a VLC-type player's camera-side
+    # forwards ("yyyy~yyyy+1 -> camera IP/yyyy~yyyy+1") have the camera use the player's
+    # audio port numbers, which need not be the video ones + 20.
+    server_audio_ports: tuple[int, int] | None = None
     multicast_group: str = DEFAULT_MULTICAST_GROUP
     multicast_ttl: int = 16
     # Override the document's multicast port of a stream's track, e.g. to rehearse
@@ -63,6 +67,15 @@ class CameraConfig:
                 raise CameraConfigError(
                     f"--server-port {first} must leave room for RTCP and audio "
                     f"(1-{65535 - AUDIO_PORT_OFFSET - 1})"
+                )
+        if self.server_audio_ports is not None:
+            first, second = self.server_audio_ports
+            if not (1 <= first <= 65534 and second == first + 1):
+                raise CameraConfigError(f"--server-audio-port {first} must be 1-65534")
+            video = self.server_ports[0] if self.server_ports else None
+            if video is not None and abs(first - video) < 2:
+                raise CameraConfigError(
+                    f"--server-audio-port {first} overlaps --server-port {video}: each uses two"
                 )
         try:
             group = ipaddress.ip_address(self.multicast_group)

@@ -1,8 +1,9 @@
 """Binding the camera's ports, with one clear line when a port cannot be had.
 
 ``bind_rtsp_and_server_ports`` finds an RTSP port R whose UDP companions (R, R+1 for
-video and metadata, R+20, R+21 for audio) are free too when asked for "any port", so
-the camera's unicast source ports never collide with another program's.
+video and metadata; R+20, R+21 for audio unless audio has its own pair) are free too
+when asked for "any port", so the camera's unicast source ports never collide with
+another program's.
 """
 
 from __future__ import annotations
@@ -84,17 +85,20 @@ def connected_sender(host: str, port: int, remote: tuple[str, int]) -> socket.so
     return sock
 
 
-def _server_udp(host: str, first: int, option: str) -> list[socket.socket]:
+def _server_udp(
+    host: str, first: int, option: str, audio_first: int | None = None
+) -> list[socket.socket]:
+    audio = first + AUDIO_PORT_OFFSET if audio_first is None else audio_first
     ports = [
-        (first, "video RTP"),
-        (first + 1, "video RTCP"),
-        (first + AUDIO_PORT_OFFSET, "audio RTP"),
-        (first + AUDIO_PORT_OFFSET + 1, "audio RTCP"),
+        (first, "video RTP", option),
+        (first + 1, "video RTCP", option),
+        (audio, "audio RTP", option if audio_first is None else "--server-audio-port"),
+        (audio + 1, "audio RTCP", option if audio_first is None else "--server-audio-port"),
     ]
     bound: list[socket.socket] = []
     try:
-        for port, what in ports:
-            bound.append(bind_udp(host, port, what, option, share="RTP" in what))
+        for port, what, which in ports:
+            bound.append(bind_udp(host, port, what, which, share="RTP" in what))
     except BindError:
         for sock in bound:
             sock.close()
@@ -103,25 +107,38 @@ def _server_udp(host: str, first: int, option: str) -> list[socket.socket]:
 
 
 def bind_rtsp_and_server_ports(
-    host: str, rtsp_port: int, server_port: int | None
+    host: str, rtsp_port: int, server_port: int | None, audio_port: int | None = None
 ) -> tuple[socket.socket, list[socket.socket]]:
-    """The RTSP listener and the four UDP server sockets (RTP, RTCP, audio RTP, audio RTCP)."""
+    """The RTSP listener and the four UDP server sockets (RTP, RTCP, audio RTP, audio RTCP).
+
+    Audio's pair is the video pair + 20 unless ``audio_port`` gives its own.
+    """
     if rtsp_port or server_port:
         rtsp = bind_tcp(host, rtsp_port, "RTSP", "--rtsp-port")
         first = server_port or rtsp.getsockname()[1]
         option = "--server-port" if server_port else "--rtsp-port (or --server-port)"
         try:
-            return rtsp, _server_udp(host, first, option)
+            return rtsp, _server_udp(host, first, option, audio_port)
         except BindError:
             rtsp.close()
             raise
     for _ in range(ATTEMPTS):
         rtsp = bind_tcp(host, 0, "RTSP", "--rtsp-port")
         first = rtsp.getsockname()[1]
-        if first + AUDIO_PORT_OFFSET + 1 <= 65535:
+        if first + AUDIO_PORT_OFFSET + 1 <= 65535 and (
+            audio_port is None or abs(audio_port - first) >= 2
+        ):
             try:
-                return rtsp, _server_udp(host, first, "--server-port")
+                return rtsp, _server_udp(host, first, "--server-port", audio_port)
             except BindError:
-                pass
+                if audio_port is not None:
+                    # The audio pair was asked for by number: if it is taken, say so.
+                    _audio_pair_free(host, audio_port)
         rtsp.close()
     raise BindError("found no free RTSP port whose UDP companions are free too; set --rtsp-port")
+
+
+def _audio_pair_free(host: str, audio_port: int) -> None:
+    """Raise the audio pair's own bind error, if that is what failed."""
+    for port, what in ((audio_port, "audio RTP"), (audio_port + 1, "audio RTCP")):
+        bind_udp(host, port, what, "--server-audio-port").close()

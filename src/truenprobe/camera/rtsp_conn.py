@@ -16,6 +16,7 @@ from typing import cast
 from truenprobe.camera.connections import ConnectionPool
 from truenprobe.camera.rtsp_service import RtspService
 from truenprobe.camera.transports import ConnectionInfo
+from truenprobe.report.redact import redact_text
 from truenprobe.rtsp.message import Headers, InterleavedFrame, Request, Response
 from truenprobe.rtsp.reader import MessageReader, RtspProtocolError
 
@@ -58,7 +59,9 @@ class RtspConnection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         peer = self.transport.get_extra_info("peername") or ("?", 0)
         local = self.transport.get_extra_info("sockname") or ("0.0.0.0", 0)
-        self.info = ConnectionInfo(next(_ids), peer[0], local[0], self.transport)
+        self.info = ConnectionInfo(
+            next(_ids), peer[0], local[0], self.transport, local_port=local[1]
+        )
         self._activity()
         if not self.pool.admit(self):
             log.warning("refusing RTSP connection from %s: every slot carries a session", peer[0])
@@ -96,7 +99,8 @@ class RtspConnection(asyncio.Protocol):
             try:
                 event = self.reader.next_event()
             except RtspProtocolError as exc:
-                log.info("%s sent a bad request: %s", info.peer_ip, exc)
+                # The reader hides user info; a secret in a query may be there too.
+                log.info("%s sent a bad request: %s", info.peer_ip, redact_text(str(exc)))
                 body = (str(exc) + "\r\n").encode()
                 response = Response(
                     exc.status, Headers.of(Content_Type="text/plain", Connection="close"), body

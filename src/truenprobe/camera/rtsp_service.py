@@ -21,6 +21,7 @@ from truenprobe.camera.session import Mode, Session, SessionTrack, State
 from truenprobe.camera.sessions import SessionTable
 from truenprobe.camera.transports import ConnectionInfo, Refusal, TransportChooser, UdpPair
 from truenprobe.plan.model import Stream
+from truenprobe.report.redact import redact_text
 from truenprobe.rtsp.fields import (
     FieldError,
     RtpInfo,
@@ -37,6 +38,7 @@ from truenprobe.rtsp.transport import TransportError, parse_transports
 log = logging.getLogger(__name__)
 
 PUBLIC = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
+_UNWRITABLE = str.maketrans("", "", "\r\n\0")  # would break a header line
 RTCP_RECEIVED = "x-truen-rtcp-received"
 
 
@@ -106,9 +108,15 @@ class RtspService:
     def _finish(
         self, response: Response, cseq: str | None, request: Request, conn: ConnectionInfo
     ) -> Response:
-        headers = Headers.of(CSeq=cseq) if cseq is not None else Headers()
-        headers = Headers((*headers.items, ("Server", self.config.model), *response.headers.items))
-        uri = redact_userinfo(request.uri)  # credentials are never logged
+        # Found by fuzzing (scripts/fuzz_camera_atheris.py): a bare CR survives the reader
+        # inside a value ("CSeq: 1\r5", a host "h\r" in the URL that Content-Base echoes),
+        # and Response.to_bytes() then raised out of data_received. Echo only what is sane.
+        cseq = cseq.strip() if cseq is not None else None
+        echoed = cseq is not None and cseq.isascii() and cseq.isdigit()
+        headers = Headers.of(CSeq=cseq) if echoed and cseq is not None else Headers()
+        items = [*headers.items, ("Server", self.config.model), *response.headers.items]
+        headers = Headers(tuple((name, value.translate(_UNWRITABLE)) for name, value in items))
+        uri = redact_text(redact_userinfo(request.uri))  # credentials are never logged
         log.info("%s %s %s -> %d", conn.peer_ip, request.method, uri, response.status)
         return Response(response.status, headers, response.body, response.reason)
 
@@ -226,6 +234,12 @@ class RtspService:
                 raise Refusal(455, "PAUSE before adding a track to a playing session")
         elif self.sessions.full:
             raise Refusal(503, f"already serving {self.sessions.max_sessions} sessions")
+        elif self.sessions.count_from(conn.peer_ip) >= self.sessions.per_client:
+            raise Refusal(
+                503,
+                f"{conn.peer_ip} already holds {self.sessions.per_client} sessions, the most "
+                "one address may have (half the camera's)",
+            )
         session_track = self.transports.choose(offers, target.stream, track, conn)
         if session is None:
             session = Session(
@@ -291,9 +305,13 @@ class RtspService:
         self.sessions.close(session.session_id)
         return Response(200)
 
-    def rtcp_count(self, conn: ConnectionInfo, session: Session | None) -> int:
+    def rtcp_count(
+        self, conn: ConnectionInfo, session: Session | None, track: int | None = None
+    ) -> int:
+        """A session's RTCP (asked on a UDP track's URL: that track's RTCP port only), else
+        what came from the asker's address."""
         if session is not None:
-            return session.rtcp_received
+            return session.rtcp_count(track)
         return self.sessions.rtcp_by_address[conn.peer_ip]
 
     def _get_parameter(self, request: Request, conn: ConnectionInfo) -> Response:
@@ -305,7 +323,11 @@ class RtspService:
         unknown = [n for n in names if n.lower() != RTCP_RECEIVED]
         if unknown:
             raise Refusal(451, f"unknown parameter {unknown[0]}")
-        body = format_parameters({RTCP_RECEIVED: self.rtcp_count(conn, session)})
+        try:
+            track = parse_target(request.uri).track
+        except UnknownTarget:
+            track = None  # e.g. "*": the whole session's count
+        body = format_parameters({RTCP_RECEIVED: self.rtcp_count(conn, session, track)})
         return Response(200, headers.with_("Content-Type", "text/parameters"), body)
 
     def _set_parameter(self, request: Request, conn: ConnectionInfo) -> Response:

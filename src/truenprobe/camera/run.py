@@ -8,7 +8,7 @@ import resource
 import signal
 from collections.abc import Callable
 
-from truenprobe.camera.config import AUDIO_PORT_OFFSET, CameraConfig
+from truenprobe.camera.config import CameraConfig
 from truenprobe.camera.server import EmulatedCamera
 from truenprobe.plan.model import Stream
 
@@ -25,14 +25,14 @@ def summary(cam: EmulatedCamera) -> str:
     """What the camera serves, for people (the credentials are never shown)."""
     cfg = cam.config
     video_rtp, video_rtcp = cam.server_ports
+    audio_rtp, audio_rtcp = cam.audio_server_ports
     lines = [
         f"{cfg.model} on {cam.host}",
         f"  HTTP       {cam.http_url}",
         f"  base port  TCP {cam.base_port} (holds connections; VSNM itself is not emulated)",
         f"  RTSP       TCP {cam.rtsp_port}"
         + (" (Digest authentication)" if cfg.user is not None else ""),
-        f"  UDP from   video/metadata {video_rtp}-{video_rtcp}, "
-        f"audio {video_rtp + AUDIO_PORT_OFFSET}-{video_rtcp + AUDIO_PORT_OFFSET}",
+        f"  UDP from   video/metadata {video_rtp}-{video_rtcp}, audio {audio_rtp}-{audio_rtcp}",
         f"  multicast  group {cam.multicast_group}, ttl {cfg.multicast_ttl}",
     ]
     for stream in Stream:
@@ -54,12 +54,19 @@ def _has(cam: EmulatedCamera, stream: Stream, media: str) -> bool:
     return True
 
 
-async def serve(config: CameraConfig, announce: Callable[[str], None]) -> None:
-    """Start, announce, and run until SIGINT or SIGTERM; then stop cleanly."""
+async def serve(config: CameraConfig, announce: Callable[[str], None]) -> signal.Signals | None:
+    """Start, announce, and run until SIGINT or SIGTERM; then stop cleanly. Returns the
+    signal that stopped it."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    received: list[signal.Signals] = []
+
+    def stop_on(sig: signal.Signals) -> None:
+        received.append(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stop_on, sig)
     try:
         async with EmulatedCamera(config=config) as cam:
             announce(summary(cam))
@@ -67,8 +74,9 @@ async def serve(config: CameraConfig, announce: Callable[[str], None]) -> None:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+    return received[0] if received else None
 
 
-def run(config: CameraConfig, announce: Callable[[str], None]) -> None:
+def run(config: CameraConfig, announce: Callable[[str], None]) -> signal.Signals | None:
     raise_open_file_limit()
-    asyncio.run(serve(config, announce))
+    return asyncio.run(serve(config, announce))

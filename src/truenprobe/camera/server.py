@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from truenprobe.camera.base_port import BaseConnection
-from truenprobe.camera.config import AUDIO_PORT_OFFSET, CameraConfig
+from truenprobe.camera.config import CameraConfig
 from truenprobe.camera.connections import ConnectionPool
 from truenprobe.camera.http import HttpConnection, status_page
 from truenprobe.camera.media import load_clips, start_feeds
@@ -47,6 +47,7 @@ class EmulatedCamera:
         rtsp_port: int = 0,
         *,
         server_ports: tuple[int, int] | None = None,
+        server_audio_ports: tuple[int, int] | None = None,
         multicast_group: str | None = None,
         multicast_ttl: int = 16,
         multicast_ports: Mapping[Stream | str, Mapping[Media | str, int]] | None = None,
@@ -73,6 +74,7 @@ class EmulatedCamera:
                 base_port=base_port,
                 rtsp_port=rtsp_port,
                 server_ports=server_ports,
+                server_audio_ports=server_audio_ports,
                 multicast_ttl=multicast_ttl,
                 multicast_ports=overrides,
                 user=user,
@@ -111,8 +113,13 @@ class EmulatedCamera:
 
     @property
     def server_ports(self) -> tuple[int, int]:
-        """UDP source ports of unicast video (RTP, RTCP); audio uses them + 20."""
+        """UDP source ports of unicast video (RTP, RTCP)."""
         return self._bound["server"], self._bound["server"] + 1
+
+    @property
+    def audio_server_ports(self) -> tuple[int, int]:
+        """UDP source ports of unicast audio (RTP, RTCP): the video ones + 20 by default."""
+        return self._bound["audio"], self._bound["audio"] + 1
 
     @property
     def multicast_group(self) -> str:
@@ -177,7 +184,10 @@ class EmulatedCamera:
         loop = asyncio.get_running_loop()
         clips = await asyncio.to_thread(load_clips, cfg.media_dir, cfg.frame_rate)
         server_first = cfg.server_ports[0] if cfg.server_ports else None
-        rtsp_sock, udp = bind_rtsp_and_server_ports(cfg.host, cfg.rtsp_port, server_first)
+        audio_first = cfg.server_audio_ports[0] if cfg.server_audio_ports else None
+        rtsp_sock, udp = bind_rtsp_and_server_ports(
+            cfg.host, cfg.rtsp_port, server_first, audio_first
+        )
         self._sockets += [rtsp_sock, *udp]
         http_sock = bind_tcp(cfg.host, cfg.http_port, "HTTP", "--http-port")
         self._sockets.append(http_sock)
@@ -190,6 +200,7 @@ class EmulatedCamera:
         self._bound = {
             "rtsp": rtsp_sock.getsockname()[1],
             "server": video.ports[0],
+            "audio": audio.ports[0],
             "http": http_sock.getsockname()[1],
             "base": base_sock.getsockname()[1],
         }
@@ -197,7 +208,8 @@ class EmulatedCamera:
         service = RtspService(cfg, clips, feeds, video, audio, multicast, loop.time)
         self.service = service
         for sock, is_rtcp in ((udp[0], False), (udp[1], True), (udp[2], False), (udp[3], True)):
-            loop.add_reader(sock.fileno(), self._read_udp, sock, is_rtcp)
+            port = int(sock.getsockname()[1])
+            loop.add_reader(sock.fileno(), self._read_udp, sock, is_rtcp, port)
         rtsp_pool, http_pool, base_pool = (ConnectionPool(cfg.max_connections) for _ in range(3))
         self._pools += [rtsp_pool, http_pool, base_pool]
         self._servers.append(
@@ -230,7 +242,7 @@ class EmulatedCamera:
             )
         return sock
 
-    def _read_udp(self, sock: socket.socket, is_rtcp: bool) -> None:
+    def _read_udp(self, sock: socket.socket, is_rtcp: bool, port: int) -> None:
         """Drain a server port; RTCP on an RTCP port is credited to its session."""
         service = self.service
         for _ in range(64):
@@ -241,7 +253,7 @@ class EmulatedCamera:
             except OSError:  # ICMP errors surface here on Linux; nothing to do
                 continue
             if is_rtcp and service is not None:
-                service.sessions.note_rtcp(data, source[:2], service.clock())
+                service.sessions.note_rtcp(data, source[:2], service.clock(), port)
 
     async def _housekeeping(self) -> None:
         service = self._require_service()
@@ -315,13 +327,14 @@ class EmulatedCamera:
     def port_facts(self) -> list[tuple[str, str]]:
         """The ports an installer has to forward, as (what, where) pairs."""
         rtp, rtcp = self.server_ports
+        audio_rtp, audio_rtcp = self.audio_server_ports
         facts = [
             ("HTTP", f"TCP {self.http_port}"),
             ("base port", f"TCP {self.base_port}"),
             ("RTSP", f"TCP {self.rtsp_port}"),
             (
                 "UDP unicast from",
-                f"video {rtp}-{rtcp}, audio {rtp + AUDIO_PORT_OFFSET}-{rtcp + AUDIO_PORT_OFFSET}",
+                f"video {rtp}-{rtcp}, audio {audio_rtp}-{audio_rtcp}",
             ),
             ("multicast group", f"{self.multicast_group} (ttl {self.config.multicast_ttl})"),
         ]

@@ -8,6 +8,7 @@ instead joins a group sender shared by every session playing that stream.
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -80,6 +81,9 @@ class Session:
     tracks: dict[int, SessionTrack] = field(default_factory=dict)
     state: State = State.READY
     rtcp_received: int = 0  # RTCP packets from the client on the camera's RTCP server ports
+    # ... and per server port they arrived on: a track's own count (video and audio RTCP
+    # may each need their own forward).
+    rtcp_by_port: Counter[int] = field(default_factory=Counter)
     on_close: list[Callable[[], None]] = field(default_factory=list)
 
     @staticmethod
@@ -127,6 +131,13 @@ class Session:
 
     def owns_ssrc(self, ssrc: int) -> bool:
         return any(t.active_sender.ssrc == ssrc for t in self.tracks.values())
+
+    def rtcp_count(self, track_number: int | None) -> int:
+        """RTCP from the client: on one UDP track's server RTCP port, else on any."""
+        track = self.tracks.get(track_number) if track_number is not None else None
+        if track is None or track.mode is not Mode.UDP or track.transport.server_port is None:
+            return self.rtcp_received
+        return self.rtcp_by_port[track.transport.server_port[1]]
 
     def media(self) -> list[Media]:
         return [t.track.media for t in self.tracks.values()]

@@ -32,6 +32,15 @@ class SessionTable:
     def full(self) -> bool:
         return len(self._sessions) >= self.max_sessions
 
+    @property
+    def per_client(self) -> int:
+        """Sessions one client address may hold: half, so no one client (or a client that
+        sets sessions up and walks away) locks the others out until they expire."""
+        return max(1, self.max_sessions // 2)
+
+    def count_from(self, address: str) -> int:
+        return sum(1 for s in self._sessions.values() if s.client_ip == address)
+
     def add(self, session: Session) -> None:
         self._sessions[session.session_id] = session
 
@@ -59,8 +68,11 @@ class SessionTable:
         for session in self:
             self.close(session.session_id)
 
-    def note_rtcp(self, data: bytes, source: tuple[str, int], now: float) -> Session | None:
-        """Credit one datagram received on an RTCP server port; None if no session fits."""
+    def note_rtcp(
+        self, data: bytes, source: tuple[str, int], now: float, server_port: int | None = None
+    ) -> Session | None:
+        """Credit one datagram received on an RTCP server port (``server_port``, when known,
+        is also counted per port); None if no session fits."""
         try:
             packets = parse_rtcp(data)
         except PacketError:
@@ -76,6 +88,8 @@ class SessionTable:
         session = self._match(named, source)
         if session is not None:
             session.rtcp_received += 1
+            if server_port is not None:
+                session.rtcp_by_port[server_port] += 1
             session.touch(now)  # receiver reports keep a UDP session alive (like live555)
         return session
 

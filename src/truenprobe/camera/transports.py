@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from truenprobe.camera.catalog import Track
-from truenprobe.camera.config import CameraConfig
+from truenprobe.camera.config import AUDIO_PORT_OFFSET, CameraConfig
 from truenprobe.camera.fanout import UnicastFanout
 from truenprobe.camera.media import Clip, Feed
 from truenprobe.camera.ports import connected_sender
@@ -32,6 +32,7 @@ class ConnectionInfo:
     local_ip: str
     transport: asyncio.WriteTransport | None = None  # for interleaved RTP
     channels: set[int] = field(default_factory=set)
+    local_port: int = 0  # the RTSP port R the request came to (0: unknown)
 
 
 @dataclass
@@ -104,6 +105,12 @@ class TransportChooser:
                 return SessionTrack(track, Mode.TCP, reply, feed, sender=sender)
             elif offer.client_port is None:
                 reasons.append("UDP unicast needs client_port=")
+            elif not _allowed_client_ports(offer.client_port, conn.local_port):
+                # Found by tests/robustness: media was sent to any port of the requester,
+                # e.g. 80 or 1; a client of a camera never receives below 1024.
+                reasons.append(
+                    f"client_port={offer.client_port[0]}-{offer.client_port[1]} is below 1024"
+                )
             elif offer.destination not in (None, conn.peer_ip):
                 # Never send media where the requester is not: no traffic reflection.
                 reasons.append(
@@ -172,3 +179,14 @@ class TransportChooser:
             chosen = (first, first + 1)
         conn.channels.update(chosen)
         return chosen
+
+
+def _allowed_client_ports(ports: tuple[int, int], rtsp_port: int) -> bool:
+    """Unprivileged ports only, except where the document has Truen's decoder receive:
+    the camera's RTSP port R..R+1 (video) and R+20..R+21 (audio), e.g. 554-555."""
+    documented = (
+        {rtsp_port, rtsp_port + 1, rtsp_port + AUDIO_PORT_OFFSET, rtsp_port + AUDIO_PORT_OFFSET + 1}
+        if rtsp_port > 0
+        else set()
+    )
+    return all(port >= 1024 or port in documented for port in ports)

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import sys
 
-import typer
+try:  # Ctrl-C while the CLI still loads says what it says later, without a traceback
+    import typer
 
-from truenprobe import __version__
-from truenprobe.cli.camera import camera_command
-from truenprobe.cli.check import check_command
-from truenprobe.cli.lab import lab_app
-from truenprobe.cli.plan import plan_command
-from truenprobe.cli.send import send_command
-from truenprobe.errors import EXIT_USAGE, TruenprobeError
+    from truenprobe import __version__
+    from truenprobe.cli.analyze import analyze_command
+    from truenprobe.cli.camera import camera_command
+    from truenprobe.cli.check import check_command
+    from truenprobe.cli.lab import lab_app
+    from truenprobe.cli.plan import plan_command
+    from truenprobe.cli.send import send_command
+    from truenprobe.errors import EXIT_INTERRUPTED, EXIT_USAGE, TruenprobeError
+except KeyboardInterrupt:
+    sys.stderr.write("truenprobe: interrupted\n")
+    raise SystemExit(130) from None
 
 app = typer.Typer(
     name="truenprobe",
@@ -43,12 +48,18 @@ app.command("plan")(plan_command)
 app.command("camera")(camera_command)
 app.command("check")(check_command)
 app.command("send")(send_command)
+app.command("analyze")(analyze_command)
 app.add_typer(lab_app, name="lab")
 
 
 def _fail(message: str, code: int) -> None:
     sys.stderr.write(f"truenprobe: error: {message}\n")
     sys.exit(code)
+
+
+def _interrupted() -> None:
+    sys.stderr.write("truenprobe: interrupted\n")
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,6 +74,10 @@ def main(argv: list[str] | None = None) -> None:
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         _fail(exc.format_message() + hint, EXIT_USAGE)
     except (KeyboardInterrupt, typer.Abort):
-        sys.stderr.write("truenprobe: interrupted\n")
-        sys.exit(130)
+        _interrupted()
+    # typer catches a KeyboardInterrupt raised in a command and, outside standalone
+    # mode, returns 130 without a word; no command returns 130 for anything else (the
+    # camera returns it when Ctrl-C stopped it).
+    if result == EXIT_INTERRUPTED:
+        _interrupted()
     sys.exit(result if isinstance(result, int) else 0)

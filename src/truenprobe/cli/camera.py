@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ from typing import Annotated
 import typer
 
 from truenprobe.camera.config import DEFAULT_MULTICAST_GROUP, CameraConfig, CameraConfigError
+from truenprobe.errors import EXIT_INTERRUPTED
 from truenprobe.plan.model import Media, Stream
 
 
@@ -50,6 +52,13 @@ def camera_command(
             help="UDP unicast source port for video RTP (RTCP +1, audio +20). Default: R.",
         ),
     ] = None,
+    server_audio_port: Annotated[
+        int | None,
+        typer.Option(
+            "--server-audio-port",
+            help="UDP unicast source port for audio RTP (RTCP +1). Default: --server-port + 20.",
+        ),
+    ] = None,
     multicast_group: Annotated[
         str, typer.Option("--multicast-group", help="IPv4 multicast group.")
     ] = DEFAULT_MULTICAST_GROUP,
@@ -86,7 +95,7 @@ def camera_command(
         typer.Option("--media-dir", help="Serve video1.h264, video1s.h264, audio1.ulaw from here."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request.")] = False,
-) -> None:
+) -> int:
     """Run an emulated Truen camera: HTTP, base port, RTSP/RTP (unicast, TCP, multicast)."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -99,6 +108,9 @@ def camera_command(
         base_port=base_port,
         rtsp_port=rtsp_port,
         server_ports=(server_port, server_port + 1) if server_port else None,
+        server_audio_ports=(server_audio_port, server_audio_port + 1)
+        if server_audio_port
+        else None,
         multicast_group=multicast_group,
         multicast_ttl=multicast_ttl,
         multicast_ports=_multicast_overrides(multicast_port or []),
@@ -111,5 +123,7 @@ def camera_command(
     )
     from truenprobe.camera.run import run  # asyncio and the server: only when a camera runs
 
-    run(config, _announce)
+    stopped_by = run(config, _announce)
     sys.stdout.write("camera stopped\n")
+    # Ctrl-C: "interrupted" and 130 like every command; SIGTERM is a service's clean stop.
+    return EXIT_INTERRUPTED if stopped_by is signal.SIGINT else 0

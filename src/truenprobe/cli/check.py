@@ -64,7 +64,15 @@ def check_command(
         ),
     ] = 5.0,
     user: Annotated[str | None, _opt("--user", help_text="RTSP user (Digest or Basic).")] = None,
-    password: Annotated[str | None, _opt("--password", help_text="RTSP password.")] = None,
+    password: Annotated[
+        str | None,
+        _opt(
+            "--password",
+            help_text="RTSP password (or the environment, which keeps it off the command line).",
+            envvar="TRUENPROBE_PASSWORD",
+            show_envvar=True,
+        ),
+    ] = None,
     sweep: Annotated[
         bool,
         _opt(
@@ -117,6 +125,16 @@ def check_command(
             max=65536,
         ),
     ] = None,
+    pcap: Annotated[
+        Path | None,
+        _opt(
+            "--pcap",
+            help_text="Also record what the check sends and receives (the camera's traffic, the "
+            "plan's UDP ports) as a pcap for a ticket; needs root or CAP_NET_RAW, else the check "
+            "runs unrecorded.",
+            metavar="FILE",
+        ),
+    ] = None,
     *,
     scenario_values: dict[str, Any],
     report: ReportOptions,
@@ -147,6 +165,8 @@ def check_command(
     if inventory is not None:
         if camera is not None:
             raise ScenarioError("give either CAMERA or --inventory FILE, not both")
+        if pcap is not None:
+            raise ScenarioError("--pcap records one camera's check, not an --inventory")
         return _fleet(inventory, scenario_values, template, concurrency, report, command_line)
     if camera is None:
         raise ScenarioError("CAMERA is required (or --inventory FILE); see --help")
@@ -170,10 +190,17 @@ def check_command(
         token=token,
         multicast_group=multicast_group,
     )
-    return _single(plan, request, report, command_line)
+    return _single(plan, request, report, command_line, pcap)
 
 
-def _single(plan: Plan, request: CheckRequest, report: ReportOptions, command_line: str) -> int:
+def _single(
+    plan: Plan,
+    request: CheckRequest,
+    report: ReportOptions,
+    command_line: str,
+    pcap: Path | None = None,
+) -> int:
+    from truenprobe.capture.record import recording
     from truenprobe.probe.runner import Progress, probe
     from truenprobe.report.live import with_status
     from truenprobe.verdict import compare
@@ -183,9 +210,10 @@ def _single(plan: Plan, request: CheckRequest, report: ReportOptions, command_li
     def describe() -> str:
         return f"checking {request.camera} ({progress.clock.elapsed():.1f} s): {progress.line()}"
 
-    observations = asyncio.run(
-        with_status(probe(plan, request, progress), describe, sys.stderr.isatty())
-    )
+    with recording(pcap, plan, request.camera, _say):
+        observations = asyncio.run(
+            with_status(probe(plan, request, progress), describe, sys.stderr.isatty())
+        )
     result = compare(plan, observations)
     if report.main_format() is ReportFormat.JSON:
         from truenprobe.report.json import report_json
@@ -197,6 +225,10 @@ def _single(plan: Plan, request: CheckRequest, report: ReportOptions, command_li
         emit(report_table(result))
     write_report_files(report, [result], command_line)
     return result.verdict.exit_code
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(f"truenprobe: {line}\n")
 
 
 def _fleet(

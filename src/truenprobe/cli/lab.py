@@ -9,10 +9,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import shlex
 import signal
 import sys
 import time
@@ -32,9 +30,9 @@ from truenprobe.cli.options import (
 )
 from truenprobe.cli.output import emit, write_file
 from truenprobe.errors import ScenarioError
-from truenprobe.lab.system import LabError, require_lab
 from truenprobe.lab.topology import DEFAULT_CAMERA_IP, DEFAULT_CLIENT_IP, Place
 from truenprobe.plan.model import Scenario
+from truenprobe.report.redact import command_line_text
 
 lab_app = typer.Typer(
     name="lab",
@@ -54,6 +52,7 @@ def _opt(*names: str, help_text: str, **extra: Any) -> Any:
 def run_interruptible(main: Coroutine[Any, Any, T]) -> T:
     """asyncio.run, with SIGTERM handled like Ctrl-C: the work is cancelled, and every lab
     network on the way removes itself before the process exits."""
+    import asyncio  # here, not at the top: every truenprobe command imports this module
 
     async def guarded() -> T:
         task = asyncio.current_task()
@@ -127,6 +126,33 @@ def run_command(
             "`truenprobe lab clean` removes them.",
         ),
     ] = False,
+    user: Annotated[
+        str | None,
+        _opt(
+            "--user",
+            help_text="The camera requires RTSP Digest authentication as this user, and the "
+            "prober is given the credentials.",
+        ),
+    ] = None,
+    password: Annotated[
+        str | None,
+        _opt(
+            "--password",
+            help_text="The password for --user (or the environment, which keeps it off the "
+            "command line). Never shown in any output.",
+            envvar="TRUENPROBE_PASSWORD",
+            show_envvar=True,
+        ),
+    ] = None,
+    pcap: Annotated[
+        Path | None,
+        _opt(
+            "--pcap",
+            help_text="Record what the prober sends and receives, inside the client's namespace, "
+            "as a pcap (`check --pcap`); `truenprobe analyze` reads it.",
+            metavar="FILE",
+        ),
+    ] = None,
     *,
     scenario: Scenario,
     report: ReportOptions,
@@ -136,6 +162,12 @@ def run_command(
     from truenprobe.lab.forwards import load_site_forwards
     from truenprobe.lab.report_io import report_from_dict
 
+    if user is not None and password is None:
+        raise ScenarioError("--user needs --password (or TRUENPROBE_PASSWORD)")
+    if password is not None and user is None:
+        raise ScenarioError(
+            "--password (or TRUENPROBE_PASSWORD) needs --user: give both, or neither"
+        )
     site = load_site_forwards(forwards) if forwards is not None else None
     spec = CellSpec(
         scenario,
@@ -148,12 +180,17 @@ def run_command(
         client_ip=client_ip,
         stage_s=timeout,
         keep=keep,
+        pcap=pcap.resolve() if pcap is not None else None,  # the prober runs elsewhere
+        user=user,
+        password=password,
     )
     prepare(spec, 0)  # every mistake in the options is reported before anything is built
     result = run_interruptible(run_cell(spec))
     if result.error is not None or result.report is None:
+        from truenprobe.lab.system import LabError
+
         raise LabError(f"lab: {result.error or 'no report'}")
-    command_line = "truenprobe " + shlex.join(sys.argv[1:])
+    command_line = command_line_text(["truenprobe", *sys.argv[1:]])  # never its secrets
     parsed = report_from_dict(result.report, result.plan)
     if report.main_format() is ReportFormat.JSON:
         emit(json.dumps(result.report, indent=2, ensure_ascii=False) + "\n")
@@ -162,6 +199,13 @@ def run_command(
 
         emit(report_table(parsed))
     write_report_files(report, [parsed], command_line)
+    if spec.pcap is not None:
+        recorded = spec.pcap.is_file() and spec.pcap.stat().st_size > 24
+        sys.stderr.write(
+            f"lab: the prober's packets are in {spec.pcap}\n"
+            if recorded
+            else f"truenprobe: lab: no packets were recorded to {spec.pcap}\n"
+        )
     if result.kept:
         camera_ns = result.topology.camera.netns
         sys.stderr.write(
@@ -234,6 +278,8 @@ def matrix_command(
     cells = select_cells(matrix_cells(timeout), only or [])
     if not cells:
         raise ScenarioError(f"--only {' '.join(only or [])}: no cell matches")
+    from truenprobe.lab.system import require_lab
+
     require_lab(multicast_routing=needs_multicast_routing(cells))
     jobs = jobs or _default_jobs()
     started = time.monotonic()
@@ -267,6 +313,8 @@ def clean_command(
     ] = False,
 ) -> int:
     """Remove what earlier lab runs left behind (killed runs, --keep)."""
+    from truenprobe.lab.system import require_lab
+
     require_lab()
     from truenprobe.lab.clean import clean_leftovers
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from truenprobe.lab.forwards import LabForwards, SiteForward, select_forwards
@@ -32,6 +34,7 @@ from truenprobe.plan.scenario import scenario_to_dict
 from truenprobe.plan.serialize import forward_to_dict
 from truenprobe.plan.words import forward_text
 
+PASSWORD_ENV = "TRUENPROBE_PASSWORD"  # what `camera --password` and `check --password` read
 DEFAULT_STAGE_S = 3.0  # the prober's --timeout in the lab: local paths answer in milliseconds
 STARTUP_ALLOWANCE_S = 30.0  # interpreter start and imports, on a busy machine
 LAB = "lab"  # the prefix of the lab's own findings in a report
@@ -51,6 +54,11 @@ class CellSpec:
     client_ip: str = DEFAULT_CLIENT_IP
     stage_s: float = DEFAULT_STAGE_S
     keep: bool = False
+    pcap: Path | None = None  # the prober records its traffic here (check --pcap)
+    # RTSP Digest: the camera requires it and the prober is given it. The password goes
+    # to both through the environment, never on a command line (ps shows those).
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -71,8 +79,9 @@ def _python() -> list[str]:
     return [sys.executable, "-m", "truenprobe"]
 
 
-def camera_argv(plan: Plan) -> list[str]:
-    """The emulated camera as a Truen camera of this site would be configured."""
+def camera_argv(plan: Plan, user: str | None = None) -> list[str]:
+    """The emulated camera as a Truen camera of this site would be configured (with
+    ``user``: Digest authentication; the password comes from ``secret_env``)."""
     s = plan.scenario
     argv = [
         *_python(),
@@ -93,11 +102,24 @@ def camera_argv(plan: Plan) -> list[str]:
         # VSNM multicast mode, instead of the stream's RTSP multicast port.
         media = "video" if s.stream.has_video else "audio"
         argv += ["--multicast-port", f"{s.stream.value}/{media}={vsnm_port}"]
-    if s.client is Client.VLC and s.transport is Transport.UDP and s.client_port is not None:
+    if s.client is Client.VLC and s.transport is Transport.UDP:
         # The document has the camera use the player's port numbers for its own UDP
-        # ports (the optional forward "xxxx~xxxx+1 -> camera IP/xxxx~xxxx+1").
-        argv += ["--server-port", str(s.client_port)]
+        # ports (the optional forwards "xxxx~xxxx+1 -> camera IP/xxxx~xxxx+1" and
+        # "yyyy~yyyy+1 -> camera IP/yyyy~yyyy+1").
+        if s.client_port is not None:
+            argv += ["--server-port", str(s.client_port)]
+        if s.client_audio_port is not None:
+            argv += ["--server-audio-port", str(s.client_audio_port)]
+    if user is not None:
+        argv += ["--user", user]
     return argv
+
+
+def secret_env(password: str | None) -> dict[str, str] | None:
+    """The environment that hands the password to `camera` and `check` (both read it)."""
+    if password is None:
+        return None
+    return {**os.environ, PASSWORD_ENV: password}
 
 
 def vsnm_multicast_port(plan: Plan) -> int | None:
@@ -121,7 +143,16 @@ def scenario_argv(scenario: Scenario) -> list[str]:
     return out
 
 
-def prober_argv(plan: Plan, topology: Topology, stage_s: float) -> list[str]:
+def prober_argv(
+    plan: Plan,
+    topology: Topology,
+    stage_s: float,
+    pcap: Path | None = None,
+    *,
+    user: str | None = None,
+) -> list[str]:
+    record = ["--pcap", str(pcap)] if pcap is not None else []
+    record += ["--user", user] if user is not None else []
     return [
         *_python(),
         "check",
@@ -131,6 +162,7 @@ def prober_argv(plan: Plan, topology: Topology, stage_s: float) -> list[str]:
         "json",
         "--timeout",
         f"{stage_s:g}",
+        *record,
     ]
 
 
@@ -244,12 +276,18 @@ async def _run_inside(net: LabNetwork, result: CellResult) -> None:
         drop_unforwarded=spec.drop_unforwarded,
         multicast=routes_multicast(plan, topology),
     )
-    camera = await net.start(topology.camera.netns, camera_argv(plan), name="camera")
+    env = secret_env(spec.password)
+    camera = await net.start(
+        topology.camera.netns, camera_argv(plan, spec.user), name="camera", env=env
+    )
     await net.wait_tcp(
         camera, topology.camera.netns, topology.camera.ip, camera_ports(plan), "the emulated camera"
     )
     prober = await net.start(
-        topology.client.netns, prober_argv(plan, topology, spec.stage_s), name="prober"
+        topology.client.netns,
+        prober_argv(plan, topology, spec.stage_s, spec.pcap, user=spec.user),
+        name="prober",
+        env=env,
     )
     bound = prober_bound_s(spec.stage_s)
     code = await prober.wait(bound)

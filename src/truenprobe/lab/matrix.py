@@ -23,14 +23,14 @@ from typing import Any
 from truenprobe.lab.cell import DEFAULT_STAGE_S, CellResult, CellSpec, run_cells
 from truenprobe.lab.forwards import parse_site_forwards
 from truenprobe.lab.topology import Place
-from truenprobe.plan.model import Forward, Scenario, Side, Transport
+from truenprobe.plan.model import Client, Forward, Scenario, Side, Stream, Transport
 from truenprobe.plan.resolve import resolve
-from truenprobe.plan.rules import SECTIONS
+from truenprobe.plan.rules import SECTIONS, STREAMS_ALLOWED
 from truenprobe.plan.scenario import build_scenario, scenario_to_dict
 from truenprobe.plan.serialize import forward_to_dict
 
 VLC_CLIENT_PORT = 5000
-VLC_AUDIO_PORT = 5002
+VLC_AUDIO_PORT = 5002  # VLC's habit: the video port + 2
 NAT_LOOPBACK_WORDS = "NAT loopback"
 
 
@@ -59,12 +59,18 @@ class Judgement:
 # --- which cells ---------------------------------------------------------------------
 
 
-def _options(client: str, protocol: str | None, transport: str) -> dict[str, Any]:
+def _options(
+    client: str, protocol: str | None, transport: str, stream: str = "video1"
+) -> dict[str, Any]:
     out: dict[str, Any] = {"client": client, "transport": transport}
     if protocol is not None:
         out["protocol"] = protocol
+    if stream != "video1":
+        out["stream"] = stream
     if client == "vlc" and transport == "udp":
         out["client_port"] = VLC_CLIENT_PORT
+        if "audio" in stream:
+            out["client_audio_port"] = VLC_AUDIO_PORT
     return out
 
 
@@ -92,14 +98,29 @@ def _with_omissions(scenario: Scenario, stage_s: float) -> list[MatrixCell]:
 
 
 def _variants() -> list[dict[str, Any]]:
-    """Streams and counts whose ports differ from the default cells' (both sides private)."""
-    return [
-        {**_options("vlc", "rtsp", "udp"), "stream": "video1+audio1",
-         "client_audio_port": VLC_AUDIO_PORT},
-        {**_options("vlc", "rtsp", "multicast"), "stream": "video1+audio1"},
-        {**_options("decoder", "rtsp", "multicast"), "stream": "video1s"},
-        {**_options("sdk", "vsnm", "udp"), "sdk_cameras": 2},
-    ]  # fmt: skip
+    """Every other stream of the sections whose plan (ports, tracks, URL) the stream changes,
+    and the SDK's camera count; both sides private, where every forward can be omitted.
+
+    VLC over UDP with audio also runs with only the camera private: there the player's
+    audio ports get the document's optional ("not mandatory") forward to the camera.
+    """
+    both: list[dict[str, Any]] = []
+    for stream in Stream:
+        if stream is not Stream.VIDEO1:
+            both.append(_options("vlc", "rtsp", "udp", stream.value))
+            both.append(_options("vlc", "rtsp", "multicast", stream.value))
+    for stream in STREAMS_ALLOWED[Client.DECODER]:
+        if stream is not Stream.VIDEO1:
+            both.append(_options("decoder", "rtsp", "udp", stream.value))
+            both.append(_options("decoder", "rtsp", "multicast", stream.value))
+    # Interleaved, the plan stays one TCP port, but the session sets up both tracks.
+    both.append(_options("vlc", "rtsp", "tcp", Stream.VIDEO1_AUDIO1.value))
+    both.append({**_options("sdk", "vsnm", "udp"), "sdk_cameras": 2})
+    camera_only = [
+        {**_options("vlc", "rtsp", "udp", s.value), "client_side": "public"}
+        for s in (Stream.AUDIO1, Stream.VIDEO1S_AUDIO1)
+    ]
+    return both + camera_only
 
 
 def _wrong_rules(stage_s: float) -> list[MatrixCell]:
@@ -137,6 +158,24 @@ def _silent_sharers(stage_s: float) -> list[MatrixCell]:
     return cells
 
 
+def _digest(stage_s: float) -> list[MatrixCell]:
+    """A camera that requires RTSP Digest, the prober given the credentials: still passes,
+    and an omitted forward is still named."""
+    scenario = build_scenario(_options("decoder", "rtsp", "udp"))
+    plan = resolve(scenario)
+    label = f"{_label(scenario)} digest auth"
+    cells = []
+    for omit in ((), (3,)):
+        spec = CellSpec(
+            scenario, omit=omit, user="admin", password="lab-Digest-pw", stage_s=stage_s
+        )
+        if omit:
+            cells.append(MatrixCell(f"{label} -#3", spec, Expect.FAIL_NAMING, plan.forwards[2], 3))
+        else:
+            cells.append(MatrixCell(label, spec, Expect.PASS))
+    return cells
+
+
 def _nat_loopback(stage_s: float) -> list[MatrixCell]:
     cells = []
     for options in (_options("web", None, "tcp"), _options("decoder", "rtsp", "udp")):
@@ -164,6 +203,7 @@ def matrix_cells(stage_s: float = DEFAULT_STAGE_S) -> list[MatrixCell]:
         cells += _with_omissions(build_scenario(options), stage_s)
     cells += _wrong_rules(stage_s)
     cells += _silent_sharers(stage_s)
+    cells += _digest(stage_s)
     cells += _nat_loopback(stage_s)
     return cells
 

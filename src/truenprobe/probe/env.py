@@ -41,6 +41,7 @@ class ProbeEnv:
     username: str | None = None
     password: str | None = None
     progress: dict[str, str] = field(default_factory=dict)  # task -> what it waits for
+    notes: list[str] = field(default_factory=list)  # for Observations.notes (findings)
 
 
 @dataclass

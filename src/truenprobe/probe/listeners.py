@@ -6,7 +6,9 @@ Multicast listeners bind the group's port and join the group on that same interf
 
 The listeners are bound before SETUP (the camera may start sending the moment PLAY
 is answered) and sending from them is recorded: a datagram sent from a port can open
-a NAT pinhole, after which arrivals there no longer prove a forward.
+a NAT pinhole, after which arrivals there no longer prove a forward. That is why the
+client-to-camera flows are sent from a ``fresh_port`` instead, one the camera never
+sent to: no conntrack entry on either IP sharer can pass them as replies.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +29,7 @@ if TYPE_CHECKING:  # loaded when a port is first bound: a TCP-only check never n
     import asyncio_dgram.aio
 
 ArrivalHook = Callable[[int, Datagram], None]
+FRESH_PORT_ATTEMPTS = 16
 
 
 @dataclass
@@ -38,6 +41,7 @@ class _Sent:
     packets: int = 0
     first_ms: float | None = None
     error: str | None = None
+    purpose: str | None = None
 
 
 @dataclass
@@ -116,6 +120,31 @@ class Listeners:
     def ready(self, port: int) -> bool:
         return (port, None) in self._sockets
 
+    async def fresh_port(self, avoid: Collection[int] = ()) -> int | None:
+        """Bind a port the kernel picks, none of ``avoid`` nor of ours: a source the camera
+        never sent to, so no NAT on the way holds a connection its datagrams could pass as
+        replies to. No ListenAttempt: it is no planned port. None if none could be bound."""
+        held = {port for port, _group in self._sockets} | set(avoid)
+        rejected: list[socket.socket] = []
+        try:
+            for _ in range(FRESH_PORT_ATTEMPTS):
+                sock = socket.socket(_family(self.local_address), socket.SOCK_DGRAM)
+                try:
+                    sock.bind((self.local_address, 0))
+                except OSError:
+                    sock.close()
+                    return None
+                port = int(sock.getsockname()[1])
+                if port in held:
+                    rejected.append(sock)  # held until we are done, so it is not offered again
+                    continue
+                await self._start(sock, port, None)
+                return port
+            return None
+        finally:
+            for sock in rejected:
+                sock.close()
+
     # --- receiving -----------------------------------------------------------------
 
     async def _pump(self, entry: _Socket) -> None:
@@ -137,9 +166,14 @@ class Listeners:
     # --- sending -------------------------------------------------------------------
 
     async def send(
-        self, source_port: int, data: bytes, destination: tuple[str, int], kind: str
+        self,
+        source_port: int,
+        data: bytes,
+        destination: tuple[str, int],
+        kind: str,
+        purpose: str | None = None,
     ) -> bool:
-        """Send from one of our listening ports (as the real client would); record it."""
+        """Send from one of our ports (a listening one, or a ``fresh_port``); record it."""
         import asyncio_dgram
 
         entry = self._sockets.get((source_port, None))
@@ -148,7 +182,9 @@ class Listeners:
         key = (destination[1], source_port, kind)
         sent = self._sent.get(key)
         if sent is None:
-            sent = self._sent[key] = _Sent(destination[1], source_port, kind, destination[0])
+            sent = self._sent[key] = _Sent(
+                destination[1], source_port, kind, destination[0], purpose=purpose
+            )
         if sent.first_ms is None:
             sent.first_ms = round(self.clock.ms(), 1)
         try:
@@ -187,6 +223,7 @@ class Listeners:
                 first_ms=s.first_ms,
                 destination=s.destination,
                 error=s.error,
+                purpose=s.purpose,
             )
             for s in self._sent.values()
         ]

@@ -29,6 +29,7 @@ from truenprobe.observations import RtspReply
 from truenprobe.plan.model import Media, PortRange
 from truenprobe.probe.datagrams import InterleavedBook
 from truenprobe.probe.waiting import Clock, Pulse, raise_if_cancelling
+from truenprobe.report.redact import redact_text
 from truenprobe.rtsp import TransportError
 from truenprobe.rtsp import parse_transport as codec_parse_transport
 
@@ -112,7 +113,9 @@ class ProbeConnection(RTSPConnection):  # type: ignore[misc]
         self.local_address = local_address
         self.replies: list[RtspReply] = []
         self._unparsed = 0
+        self._stray_cseq: int | None = None  # an answer's CSeq that no request of ours had
         self.protocol_error: str | None = None
+        self.auth_problem: str | None = None  # why a 401 challenge could not be answered
 
     async def prepare(self) -> None:
         loop = asyncio.get_running_loop()
@@ -131,19 +134,27 @@ class ProbeConnection(RTSPConnection):  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
         self._unparsed += len(data)
+        parsed = 0
         try:
             for msg in self.parser.parse(data):
+                parsed += 1
                 self._unparsed = 0
                 if msg.type == "response":
                     pending = self.active_requests.get(msg.cseq)
                     if pending is not None and not pending.done():
                         pending.set_result(msg)
+                    elif not 1 <= msg.cseq < self._cseq:  # not even a late answer of ours
+                        self._stray_cseq = msg.cseq
                 elif msg.type == "binary":
                     self.on_binary(msg)
                 elif msg.type == "request":
                     self.on_request(msg)
-        except (ValueError, AssertionError, RTSPError, UnicodeDecodeError, IndexError) as exc:
-            self._fail(f"not RTSP: {_sample(data)}", exc)
+        except (ValueError, AssertionError, RTSPError, IndexError, KeyError, TypeError) as exc:
+            # aiortsp's parser raises all of these on malformed input (TypeError: a header
+            # given twice, e.g. two CSeq or Content-Length).
+            # Show the garbage: after valid messages in the same read, it is at the end.
+            sample = f"…{_sample(data[-40:])}" if parsed else _sample(data)
+            self._fail(f"not RTSP: {sample}", exc)
             return
         if self._unparsed > FLOOD_BYTES:
             self._fail(f"flood: over {FLOOD_BYTES >> 20} MiB without a complete RTSP message")
@@ -157,6 +168,46 @@ class ProbeConnection(RTSPConnection):  # type: ignore[misc]
                 pending.set_exception(error)
         if self._transport is not None:
             self._transport.abort()
+
+    def trouble(self) -> str | None:
+        """What was wrong with the camera's side of the connection, if anything."""
+        if self.protocol_error:
+            return self.protocol_error
+        if self._stray_cseq is not None:
+            return f"its answer carried CSeq {self._stray_cseq}, which no request had"
+        if self._unparsed:
+            return f"an incomplete message ({self._unparsed} bytes) was never completed"
+        return None
+
+    def handle_401(self, resp: RTSPResponse) -> bool:
+        """aiortsp's, but a challenge it cannot parse or answer ends the retries instead
+        of raising out of the request (found by tests/robustness: 401 with a malformed
+        challenge)."""
+        challenge = _header_text(resp, "www-authenticate")
+        unreadable = (
+            f"its challenge {challenge} cannot be understood"
+            if challenge
+            else "its 401 answer carries no WWW-Authenticate challenge"
+        )
+        try:
+            retry = bool(super().handle_401(resp))
+            auth: Any = getattr(self, "_auth", None)  # aiortsp sets it in handle_401
+            if retry and auth is not None:
+                auth.make_auth("OPTIONS", "*", {})  # e.g. an unknown Digest algorithm
+        except RTSPResponseError:
+            self.auth_problem = unreadable
+            raise
+        except (ValueError, AssertionError, KeyError, TypeError, StopIteration):
+            self._auth = None
+            self.auth_problem = unreadable
+            return False
+        if not retry and auth is None and self.username and self.password:
+            self.auth_problem = f"its challenge {challenge} offers neither Basic nor Digest"
+        return retry
+
+    def handle_ok(self, resp: RTSPResponse) -> None:
+        with contextlib.suppress(ValueError, AssertionError, KeyError, TypeError):
+            super().handle_ok(resp)  # a malformed Authentication-Info changes nothing
 
     def on_request(self, request: Any) -> None:
         """A server-to-client request (e.g. a keep-alive); answer it politely."""
@@ -181,25 +232,38 @@ class ProbeConnection(RTSPConnection):  # type: ignore[misc]
         except RTSPResponseError as exc:
             reply = exc.response
         except RTSPError as exc:
-            error = self.protocol_error or _error_text(exc, self.default_timeout)
+            error = self.protocol_error or _error_text(exc, self.default_timeout, self.trouble())
         raise_if_cancelling()
+        if reply is not None and reply.status == 401 and self.auth_problem:
+            error = self.auth_problem
         at_ms = round(self.clock.ms(), 1)
         authenticated = "Authorization" in sent
-        self.replies.append(_record(method, url, reply, error, authenticated, media, at_ms))
+        # The record keeps no secret a URL may carry (?password=...); the request did.
+        shown = redact_text(url)
+        self.replies.append(_record(method, shown, reply, error, authenticated, media, at_ms))
         return reply
 
 
-def _error_text(exc: RTSPError, timeout: float) -> str:
+def _error_text(exc: RTSPError, timeout: float, trouble: str | None) -> str:
     text = str(exc.args[0]) if exc.args else type(exc).__name__
     if "failed to answer in time" in text:
+        if trouble:
+            return f"timed out: no complete answer within {timeout:g} s; {trouble}"
         return f"timed out: no answer within {timeout:g} s"
     if text == "connection closed" or "connection lost" in text.lower():
         return "the camera closed the connection"
     return text
 
 
-def _sample(data: bytes) -> str:
-    text = data[:40].decode("utf-8", errors="replace")
+def _header_text(reply: RTSPResponse, name: str) -> str | None:
+    """A header's value(s), quoted and shortened for a report; None when absent."""
+    value = (reply.headers or {}).get(name)
+    values = value if isinstance(value, list) else [value] if value else []
+    return _sample(", ".join(str(v) for v in values).encode(), 80) if values else None
+
+
+def _sample(data: bytes, size: int = 40) -> str:
+    text = data[:size].decode("utf-8", errors="replace")
     return repr("".join(c if c.isprintable() else "?" for c in text))
 
 
@@ -229,6 +293,7 @@ def _record(
         reply.status,
         reason=reply.status_msg,
         at_ms=at_ms,
+        error=error,
         transport=transport if isinstance(transport, str) else None,
         client_ports=answer.client_ports if answer else None,
         server_ports=answer.server_ports if answer else None,

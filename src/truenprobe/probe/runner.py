@@ -27,11 +27,13 @@ from truenprobe.plan.model import Flow, Host, Media, Plan, PortRange, Protocol, 
 from truenprobe.plan.words import ROUTER_NAME, host_name, ports_text
 from truenprobe.probe.datagrams import ArrivalBook, Expectations
 from truenprobe.probe.env import ProbeEnv, SessionOutcome, TrackRequest
+from truenprobe.probe.hairpin import detect_nat_loopback, is_public, worth_probing
 from truenprobe.probe.listeners import Listeners
 from truenprobe.probe.local import local_address_toward, resolve_camera
 from truenprobe.probe.tcp import Greeting, probe_tcp
 from truenprobe.probe.waiting import Clock, Pulse, deadline_in
 
+NAT_LOOPBACK_WAIT_S = 1.0  # the TTL-1 SYN's bound; a gateway answers in milliseconds
 GENERATOR_SESSIONS = 8  # concurrent RTSP sessions of a --sweep (cameras limit their clients)
 TEARDOWN_GRACE_S = 2.5
 GREETINGS = {Role.HTTP: Greeting.HTTP, Role.RTSP: Greeting.RTSP}
@@ -99,7 +101,8 @@ async def probe(
     needs_local = plan.scenario.protocol is Protocol.RTSP or any(
         f.protocol == "udp" for f in plan.flows
     )
-    local = local_address_toward(address) if needs_local else None
+    # The NAT-loopback check needs our address too, but only toward a public camera.
+    local = local_address_toward(address) if needs_local or is_public(address) else None
     book = ArrivalBook()
     pulse = Pulse()
     expect = Expectations(camera=address, token=request.token)
@@ -128,6 +131,7 @@ async def probe(
         notes.append(f"the check hit its overall bound of {bound:g} s; later stages did not run")
     finally:
         await listeners.close()
+    notes += env.notes
     records: list[Record] = list(env.records)
     records += listeners.listen_attempts()
     records += listeners.joins()
@@ -149,6 +153,8 @@ async def _run_all(
     plan: Plan, request: CheckRequest, env: ProbeEnv, bound: float, listening: asyncio.Event
 ) -> None:
     async with asyncio.TaskGroup() as group:
+        if request.listen_only_s is None and worth_probing(env.local_address, env.camera):
+            group.create_task(_nat_loopback_check(plan, env))
         for flow in plan.flows:
             if flow.protocol == "tcp" and flow.role in (Role.HTTP, Role.BASE, Role.RTSP):
                 group.create_task(_tcp_check(env, flow))
@@ -158,6 +164,22 @@ async def _run_all(
             group.create_task(_stream_session(plan, request, env))
         else:
             group.create_task(_traffic_generator(plan, request, env, bound))
+
+
+# --- where the client stands -----------------------------------------------------------
+
+
+async def _nat_loopback_check(plan: Plan, env: ProbeEnv) -> None:
+    """One TTL-1 SYN, beside the other checks: is the camera's address our own gateway's?"""
+    env.progress["nat loopback"] = "NAT loopback"
+    try:
+        found = await detect_nat_loopback(
+            plan, env.camera, env.local_address, within_s=min(NAT_LOOPBACK_WAIT_S, env.stage_s)
+        )
+    finally:
+        env.progress.pop("nat loopback", None)
+    if found is not None:
+        env.records.append(found)
 
 
 # --- TCP ----------------------------------------------------------------------------------

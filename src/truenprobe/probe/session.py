@@ -33,13 +33,14 @@ from truenprobe.probe.rtsp_client import (
     TransportAnswer,
 )
 from truenprobe.probe.waiting import deadline_in
+from truenprobe.report.redact import redact_text
 from truenprobe.rtp.packet import (
     ReceiverReport,
     ReportBlock,
     build_receiver_report,
     build_sdes_cname,
 )
-from truenprobe.rtsp import parse_parameters
+from truenprobe.rtsp import is_multicast_address, parse_parameters
 
 FEEDBACK_PARAMETER = "x-truen-rtcp-received"
 SDP_MEDIA = {Media.VIDEO: "video", Media.AUDIO: "audio", Media.METADATA: "application"}
@@ -66,6 +67,7 @@ class StreamSession:
     ) -> None:
         self.env = env
         self.url = url
+        self.shown_url = redact_text(url)  # for records: the URL may carry ?password=...
         self.requests = tracks
         self.name = name
         parts = urlsplit(url)
@@ -106,7 +108,11 @@ class StreamSession:
             why = str(exc.args[0]) if exc.args else "cannot connect"
             conn.replies.append(
                 RtspReply(
-                    "DESCRIBE", self.url, None, at_ms=env.clock.ms(), error=f"cannot connect: {why}"
+                    "DESCRIBE",
+                    self.shown_url,
+                    None,
+                    at_ms=env.clock.ms(),
+                    error=f"cannot connect: {why}",
                 )
             )
             return SessionOutcome(stop=f"cannot connect to RTSP port {self.port}: {why}")
@@ -154,7 +160,7 @@ class StreamSession:
                     Limitation(
                         request.client_ports,
                         "udp",
-                        f"the camera's SDP for {self.url} has no {request.media.value} track",
+                        f"the camera's SDP for {self.shown_url} has no {request.media.value} track",
                         flow=flow,
                     )
                 )
@@ -218,6 +224,21 @@ class StreamSession:
                             "udp",
                             "the camera names no multicast group or port, neither in its SETUP "
                             "answer nor in its SDP",
+                            flow=flow,
+                        )
+                    )
+                return
+            if not is_multicast_address(answer.destination):
+                # Found by tests/robustness: joining a unicast "group" failed with EINVAL,
+                # which read as a local problem of this host. Nothing can be expected.
+                track.answer = None
+                for flow in request.flows:
+                    env.records.append(
+                        Limitation(
+                            request.client_ports,
+                            "udp",
+                            f"the camera answered a multicast SETUP with destination="
+                            f"{answer.destination}, which is not a multicast address",
                             flow=flow,
                         )
                     )
@@ -301,14 +322,27 @@ class StreamSession:
                 )
             )
             return
+        avoid = {*flow.ports, *(track.request.client_ports or ())}
+        source = await env.listeners.fresh_port(avoid)
+        if source is None:
+            env.records.append(
+                Limitation(
+                    flow.ports,
+                    "udp",
+                    "this host could not bind a UDP port to send RTCP from",
+                    flow=flow.name,
+                )
+            )
+            return
         report = _receiver_report(answer.ssrc)
         deadline = deadline_in(env.stage_s)
         loop = asyncio.get_running_loop()
         pause = 0.05
         count: int | None = None
         self._say(f"asking the camera whether RTCP reached its port {target}")
+        why = fresh_port_purpose(source, track.rtcp_port)
         while True:
-            await env.listeners.send(track.rtcp_port, report, (env.camera, target), "rtcp")
+            await env.listeners.send(source, report, (env.camera, target), "rtcp", why)
             count, refusal = await self._camera_count(conn, track)
             if refusal is not None:
                 env.records.append(Limitation(flow.ports, "udp", refusal, flow=flow.name))
@@ -370,6 +404,10 @@ class StreamSession:
         env = self.env
         if self.conn is not None:
             env.records.extend(self.conn.replies)
+            broken = self.conn.protocol_error
+            if broken and not any(broken in (r.error or "") for r in self.conn.replies):
+                # Garbage between answers (e.g. after PLAY): no request carries the reason.
+                env.notes.append(f"the RTSP connection ({self.name}) broke: {broken}")
         env.records.extend(self.interleaved.arrivals())
         for track in self.tracks:
             request = track.request
@@ -445,6 +483,17 @@ def _parameter(reply: RTSPResponse, name: str) -> int | None:
         return int(values[name])
     except (KeyError, ValueError):
         return None
+
+
+def fresh_port_purpose(source: int, planned: int) -> str:
+    """Why the return flow is sent from a port of its own, for the evidence."""
+    return (
+        f"RTCP receiver reports sent from UDP {source}, a port the camera never sent to, so "
+        f"no IP sharer on the way holds a connection they could pass as replies to: only a "
+        f"forward (or a public camera) lets them in. From the planned port {planned} they "
+        f"would pass as replies to the camera's own RTCP, forward or not; that port is left "
+        f"to the camera's media"
+    )
 
 
 def _receiver_report(camera_ssrc: int | None) -> bytes:

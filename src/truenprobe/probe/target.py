@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from truenprobe.errors import ScenarioError
+from truenprobe.report.redact import redact_text
 
 
 @dataclass(frozen=True)
@@ -33,14 +34,16 @@ def parse_camera(text: str) -> CameraTarget:
 def _from_url(text: str) -> CameraTarget:
     parts = urlsplit(text)
     if parts.scheme.lower() != "rtsp":
-        raise ScenarioError(f"CAMERA {text!r}: only rtsp:// URLs are understood")
+        raise ScenarioError(f"CAMERA {_shown(text)!r}: only rtsp:// URLs are understood")
     try:
         port = parts.port
     except ValueError:
-        raise ScenarioError(f"CAMERA {text!r}: the port is not a number within 1-65535") from None
+        raise ScenarioError(
+            f"CAMERA {_shown(text)!r}: the port is not a number within 1-65535"
+        ) from None
     host = parts.hostname
     if not host:
-        raise ScenarioError(f"CAMERA {text!r}: no host in the URL")
+        raise ScenarioError(f"CAMERA {_shown(text)!r}: no host in the URL")
     _check_host(host, text)
     path = parts.path or None
     if path and parts.query:
@@ -63,4 +66,19 @@ def _check_host(host: str, text: str) -> None:
     labels = host.rstrip(".").split(".")
     ok = all(label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels)
     if not ok or ":" in host or "/" in host:
-        raise ScenarioError(f"CAMERA {text!r} is not an address, a host name or an rtsp:// URL")
+        raise ScenarioError(
+            f"CAMERA {_shown(text)!r} is not an address, a host name or an rtsp:// URL"
+        )
+
+
+def _shown(text: str) -> str:
+    """The CAMERA argument as an error message may show it: without the user info (up to
+    the last '@', as urlsplit reads it) and secret query values (found by tests/robustness:
+    a mistyped port printed the password)."""
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        authority, slash, path = rest.partition("/")
+        if "@" in authority:
+            authority = "***@" + authority.rpartition("@")[2]
+        text = f"{scheme}{sep}{authority}{slash}{path}"
+    return redact_text(text)

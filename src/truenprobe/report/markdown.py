@@ -11,7 +11,13 @@ from truenprobe.plan.words import (
     sentence_case,
 )
 from truenprobe.report.model import Report, Status
-from truenprobe.report.words import evidence_text, status_text, unexpected_text, verdict_line
+from truenprobe.report.words import (
+    command_title,
+    evidence_text,
+    status_text,
+    unexpected_text,
+    verdict_line,
+)
 
 
 def _cell(text: str) -> str:
@@ -22,7 +28,7 @@ def report_markdown(report: Report, command_line: str | None = None) -> str:
     plan = report.plan
     s = plan.scenario
     lines = [
-        f"# truenprobe check {report.camera}",
+        f"# {command_title(report)}",
         "",
         f"**{verdict_line(report)}**",
         "",

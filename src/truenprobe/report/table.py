@@ -11,6 +11,7 @@ from truenprobe.report.model import Report, Status
 from truenprobe.report.words import (
     STATUS_STYLE,
     VERDICT_STYLE,
+    command_title,
     evidence_text,
     status_text,
     unexpected_text,
@@ -35,7 +36,7 @@ def report_table(report: Report) -> Group:
             evidence_text(r),
         )
     parts: list[Text | Table] = [
-        Text(f"truenprobe check {report.camera}: {scenario_title(s)}", style="bold"),
+        Text(f"{command_title(report)}: {scenario_title(s)}", style="bold"),
         Text(camera_ports_line(s)),
         table,
     ]

@@ -18,6 +18,14 @@ VERDICT_SENTENCE = {
 }
 
 
+def command_title(report: Report) -> str:
+    """What the report judges: a live check of a camera, or an analyzed capture."""
+    if report.source.startswith("capture:"):
+        capture = report.source.removeprefix("capture:")
+        return f"truenprobe analyze {capture} (camera {report.camera})"
+    return f"truenprobe check {report.camera}"
+
+
 def verdict_line(report: Report) -> str:
     v = report.verdict
     return f"{v.value.upper()}: {VERDICT_SENTENCE[v]} ({report.duration_s:.1f} s)"
@@ -78,6 +86,8 @@ def evidence_text(result: FlowResult) -> str:
     if "camera_received" in e or "sent_packets" in e:
         sent = e.get("sent_packets", 0)
         if "camera_received" in e:
+            if not sent:  # e.g. a camera-side capture: what the camera received is all we know
+                return f"camera received {e['camera_received']} RTCP"
             return f"camera counted {e['camera_received']} RTCP of {sent} sent"
         return f"{sent} RTCP sent"
     parts = []
