@@ -161,6 +161,24 @@ def test_feed_timestamps_continue_across_loops() -> None:
     assert isinstance(clip.frames[0], Frame)
 
 
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_an_idle_feed_keeps_its_schedule_like_a_live_encoder() -> None:
+    clip = pcmu_clip("a", b"\xff" * (PCMU_PACKET_SAMPLES * 10))  # 10 frames of 20 ms
+    clock = _Clock()
+    feed = Feed(clip, clock)  # type: ignore[arg-type]
+    clock.now = 0.05  # nobody watched for 50 ms: the frame of 40-60 ms is the current one
+    assert feed.next_timestamp() == 2 * PCMU_PACKET_SAMPLES
+    clock.now = 0.25  # past the clip's end: the second pass
+    assert feed.next_timestamp() == 12 * PCMU_PACKET_SAMPLES
+
+
 def _session(ip: str, rtcp_port: int, ssrc: int, number: int) -> Session:
     session = Session(f"S{number}", Stream.VIDEO1, ip, 60, 0.0, number)
 
