@@ -7,7 +7,6 @@ required flow could not be tested.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from pathlib import Path
@@ -200,6 +199,8 @@ def _single(
     command_line: str,
     pcap: Path | None = None,
 ) -> int:
+    import asyncio  # loaded only when a check runs: `plan` and `--help` stay fast
+
     from truenprobe.capture.record import recording
     from truenprobe.probe.runner import Progress, probe
     from truenprobe.report.live import with_status
@@ -239,6 +240,8 @@ def _fleet(
     report: ReportOptions,
     command_line: str,
 ) -> int:
+    import asyncio  # loaded only when a check runs: `plan` and `--help` stay fast
+
     from truenprobe.probe.fleet import FleetEntry, load_inventory, run_fleet
     from truenprobe.report.fleet import entry_json_line, fleet_exit_code, fleet_table
     from truenprobe.report.live import FleetBar
