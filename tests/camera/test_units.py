@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
@@ -21,9 +22,13 @@ from truenprobe.camera.sessions import SessionTable
 from truenprobe.camera.sinks import UdpSender
 from truenprobe.plan.model import Media, Stream
 from truenprobe.rtp.packet import (
+    NTP_UNIX_OFFSET,
     ReceiverReport,
     ReportBlock,
+    SenderReport,
     build_receiver_report,
+    build_sdes_cname,
+    build_sender_report,
     parse_rtcp,
     parse_rtp,
 )
@@ -130,6 +135,23 @@ def test_sender_rewrites_only_headers_and_waits_for_a_keyframe() -> None:
             sock.close()
 
 
+def test_sender_reports_are_what_the_rtcp_builder_makes() -> None:
+    clip = load_clips(None, 15)["video1"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as out:
+        sender = UdpSender(clip, "camera@host", out, out, ("127.0.0.1", 9), ("127.0.0.1", 9))
+        sender.last_timestamp, sender.last_send = 0xFFFFFFF0, 10.0
+        sender.packets, sender.octets = 5 + (1 << 32), 7000
+        report = sender.sender_report(10.5)
+    assert report is not None
+    sr, _sdes = parse_rtcp(report)
+    assert isinstance(sr, SenderReport)
+    expected = SenderReport(
+        sender.ssrc, sr.ntp_timestamp, (0xFFFFFFF0 + 45000) & 0xFFFFFFFF, 5, 7000
+    )
+    assert report == build_sender_report(expected) + build_sdes_cname(sender.ssrc, "camera@host")
+    assert abs(sr.ntp_timestamp / (1 << 32) - NTP_UNIX_OFFSET - time.time()) < 60
+
+
 def test_feed_timestamps_continue_across_loops() -> None:
     clip = pcmu_clip("a", b"\xff" * (PCMU_PACKET_SAMPLES * 2))
     feed = Feed(clip, _Loop())  # type: ignore[arg-type]
@@ -137,6 +159,24 @@ def test_feed_timestamps_continue_across_loops() -> None:
     feed._index = 5  # third pass, second frame
     assert feed.next_timestamp() == 2 * 320 + 160
     assert isinstance(clip.frames[0], Frame)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_an_idle_feed_keeps_its_schedule_like_a_live_encoder() -> None:
+    clip = pcmu_clip("a", b"\xff" * (PCMU_PACKET_SAMPLES * 10))  # 10 frames of 20 ms
+    clock = _Clock()
+    feed = Feed(clip, clock)  # type: ignore[arg-type]
+    clock.now = 0.05  # nobody watched for 50 ms: the frame of 40-60 ms is the current one
+    assert feed.next_timestamp() == 2 * PCMU_PACKET_SAMPLES
+    clock.now = 0.25  # past the clip's end: the second pass
+    assert feed.next_timestamp() == 12 * PCMU_PACKET_SAMPLES
 
 
 def _session(ip: str, rtcp_port: int, ssrc: int, number: int) -> Session:

@@ -9,6 +9,7 @@ so an added session costs a header and a send per packet, nothing more.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import functools
 import importlib.resources
 import logging
@@ -180,13 +181,23 @@ class Feed:
         self.sinks: set[FrameSink] = set()
         self._loop = loop
         self._index = 0  # frames sent since start, across loops
+        self._offsets = [f.offset for f in clip.frames]
         self._start = loop.time()
         self._wake = asyncio.Event()
         self.late_frames = 0  # frames sent more than a frame late (the loop was busy)
 
     def next_timestamp(self) -> int:
         """The clip timestamp (ticks since start, unwrapped) of the next frame to go out."""
+        if not self.sinks:  # idle: the next frame is the current one when someone watches
+            return self._ticks(max(self._index, self._current(self._loop.time())))
         return self._ticks(self._index)
+
+    def _current(self, now: float) -> int:
+        """The frame whose time it is at ``now`` on the feed's schedule (due, not yet past)."""
+        clip = self.clip
+        elapsed = max(0.0, now - self._start) * clip.clock_rate
+        loops, rest = divmod(elapsed, clip.duration)
+        return int(loops) * len(clip.frames) + bisect.bisect_right(self._offsets, rest) - 1
 
     def _ticks(self, index: int) -> int:
         loops, i = divmod(index, len(self.clip.frames))
@@ -206,11 +217,14 @@ class Feed:
         self._start = loop.time()
         while True:
             if not self.sinks:
-                # Nobody watches: sleep until someone does, then carry on from now (a
-                # live camera's clock keeps running; RTP timestamps stay monotonic).
+                # Nobody watches: sleep until someone does, then carry on with the frame
+                # of that moment. A live camera's encoder runs whether or not anyone
+                # watches, so a new viewer lands anywhere in the keyframe interval; picking
+                # up where the last viewer left would make its wait depend on who watched
+                # before.
                 self._wake.clear()
                 await self._wake.wait()
-                self._start = loop.time() - self._ticks(self._index) / clip.clock_rate
+                self._index = max(self._index, self._current(loop.time()))
             ticks = self._ticks(self._index)
             due = self._start + ticks / clip.clock_rate
             delay = due - loop.time()

@@ -265,7 +265,7 @@ class RtspService:
 
     def _release(self, old: SessionTrack, conn: ConnectionInfo) -> None:
         if old.sender is not None:
-            old.feed.unsubscribe(old.sender)
+            old.sender.detach(old.feed)
             old.sender.close()
         if old.transport.interleaved:
             conn.channels.difference_update(old.transport.interleaved)
@@ -286,7 +286,7 @@ class RtspService:
         info = [
             RtpInfo(
                 f"{base}/{t.track.control}",
-                t.active_sender.sequence,
+                t.active_sender.next_sequence(),
                 t.active_sender.rtp_timestamp(t.feed.next_timestamp()),
             )
             for t in session.tracks.values()

@@ -26,6 +26,7 @@ from truenprobe.camera.ports import bind_rtsp_and_server_ports, bind_tcp
 from truenprobe.camera.rtsp_conn import RtspConnection
 from truenprobe.camera.rtsp_service import RtspService
 from truenprobe.camera.session import Session, State
+from truenprobe.camera.sinks import UdpSender
 from truenprobe.camera.transports import UdpPair
 from truenprobe.plan.model import Media, Stream
 
@@ -275,9 +276,13 @@ class EmulatedCamera:
         ]
         senders += [g.sender for g in service.transports.groups.values() if g.listeners]
         for sender in senders:
+            if isinstance(sender, UdpSender) and sender.fanout is not None:
+                continue  # its fan-out sends all its members' reports at once, below
             report = sender.sender_report(now)
             if report is not None:
                 sender.send_rtcp(report)
+        for fanout in service.transports.fanouts.values():
+            fanout.send_reports(now)
 
     async def stop(self) -> None:
         """Close every connection and socket; idempotent."""

@@ -107,7 +107,7 @@ class Session:
             if track.group is not None:
                 track.group.join()
             elif track.sender is not None:
-                track.feed.subscribe(track.sender)
+                track.sender.attach(track.feed)
         self.state = State.PLAYING
 
     def pause(self) -> None:
@@ -117,7 +117,7 @@ class Session:
             if track.group is not None:
                 track.group.leave()
             elif track.sender is not None:
-                track.feed.unsubscribe(track.sender)
+                track.sender.detach(track.feed)
         self.state = State.READY
 
     def close(self) -> None:

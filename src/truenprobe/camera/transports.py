@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from truenprobe.camera.catalog import Track
 from truenprobe.camera.config import AUDIO_PORT_OFFSET, CameraConfig
+from truenprobe.camera.fanout import UnicastFanout
 from truenprobe.camera.media import Clip, Feed
 from truenprobe.camera.ports import connected_sender
 from truenprobe.camera.session import Mode, MulticastGroup, SessionTrack
@@ -73,6 +74,7 @@ class TransportChooser:
         self.multicast_socket = multicast_socket
         self.cname = cname
         self.groups: dict[tuple[Stream, Media], MulticastGroup] = {}
+        self.fanouts: dict[tuple[str, int], UnicastFanout] = {}
 
     def choose(
         self,
@@ -124,12 +126,25 @@ class TransportChooser:
         pair = self.audio_pair if track.media is Media.AUDIO else self.video_pair
         client = offer.client_port or (0, 0)
         rtp_addr, rtcp_addr = (conn.peer_ip, client[0]), (conn.peer_ip, client[1])
-        own = connected_sender(self.config.host, pair.ports[0], rtp_addr)
-        sender = UdpSender(clip, self.cname, pair.rtp, pair.rtcp, rtp_addr, rtcp_addr, own)
+        fanout = self._fanout(track.feed, feed, clip, pair)
+        own = None
+        if fanout is None:  # sends alone: from a socket of its own on the server port
+            own = connected_sender(self.config.host, pair.ports[0], rtp_addr)
+        sender = UdpSender(clip, self.cname, pair.rtp, pair.rtcp, rtp_addr, rtcp_addr, own, fanout)
         reply = TransportSpec(
             client_port=client, server_port=pair.ports, ssrc=sender.ssrc, mode="PLAY"
         )
         return SessionTrack(track, Mode.UDP, reply, feed, sender=sender, client_rtcp=rtcp_addr)
+
+    def _fanout(self, name: str, feed: Feed, clip: Clip, pair: UdpPair) -> UnicastFanout | None:
+        """The feed's fan-out from this server port, where one can send (Linux, IPv4)."""
+        if not UnicastFanout.usable(pair.rtp):
+            return None
+        key = (name, pair.ports[0])
+        fanout = self.fanouts.get(key)
+        if fanout is None:
+            fanout = self.fanouts[key] = UnicastFanout(pair.rtp, pair.rtcp, clip, feed)
+        return fanout
 
     def _multicast_track(
         self, stream: Stream, track: Track, feed: Feed, clip: Clip

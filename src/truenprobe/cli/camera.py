@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from truenprobe.camera.config import DEFAULT_MULTICAST_GROUP, CameraConfig, CameraConfigError
-from truenprobe.camera.run import run
 from truenprobe.errors import EXIT_INTERRUPTED
 from truenprobe.plan.model import Media, Stream
 
@@ -122,6 +121,8 @@ def camera_command(
         max_connections=max_connections,
         media_dir=media_dir,
     )
+    from truenprobe.camera.run import run  # asyncio and the server: only when a camera runs
+
     stopped_by = run(config, _announce)
     sys.stdout.write("camera stopped\n")
     # Ctrl-C: "interrupted" and 130 like every command; SIGTERM is a service's clean stop.

@@ -7,7 +7,6 @@ required flow could not be tested.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from pathlib import Path
@@ -115,11 +114,16 @@ def check_command(
         ),
     ] = None,
     concurrency: Annotated[
-        int,
+        int | None,
         _opt(
-            "--concurrency", help_text="With --inventory: cameras checked at once.", min=1, max=4096
+            "--concurrency",
+            help_text="With --inventory: cameras checked at once (default: 64 where checks "
+            "hold RTSP sessions; where every check is a TCP connect, 1024 or as many as open "
+            "files allow).",
+            min=1,
+            max=65536,
         ),
-    ] = 64,
+    ] = None,
     pcap: Annotated[
         Path | None,
         _opt(
@@ -195,6 +199,8 @@ def _single(
     command_line: str,
     pcap: Path | None = None,
 ) -> int:
+    import asyncio  # loaded only when a check runs: `plan` and `--help` stay fast
+
     from truenprobe.capture.record import recording
     from truenprobe.probe.runner import Progress, probe
     from truenprobe.report.live import with_status
@@ -230,10 +236,12 @@ def _fleet(
     inventory: Path,
     base: dict[str, Any],
     template: CheckRequest,
-    concurrency: int,
+    concurrency: int | None,
     report: ReportOptions,
     command_line: str,
 ) -> int:
+    import asyncio  # loaded only when a check runs: `plan` and `--help` stay fast
+
     from truenprobe.probe.fleet import FleetEntry, load_inventory, run_fleet
     from truenprobe.report.fleet import entry_json_line, fleet_exit_code, fleet_table
     from truenprobe.report.live import FleetBar

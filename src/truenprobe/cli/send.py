@@ -6,7 +6,6 @@ on the client's side recognises them and reports which ports got through.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import sys
 from typing import Annotated
@@ -50,6 +49,8 @@ def send_command(
     ] = 2000,
 ) -> int:
     """Send tagged UDP test datagrams to ADDRESS for a `check --listen-only` there."""
+    import asyncio  # loaded only when it sends: `plan` and `--help` stay fast
+
     from truenprobe.probe.send import send_tokens
 
     try:

@@ -7,13 +7,20 @@ Every row is validated before anything is sent, so a typo fails fast with its ro
 
 Checks that would listen on the same local UDP ports (two decoders on R..R+1) take
 turns; everything else runs concurrently up to the bound.
+
+Sites whose every check is a TCP connect (SDK over VSNM/TCP, web clients) skip the
+per-camera probe: all their connections go through one ``sweep`` loop, and each camera
+gets the same Observations ``probe`` would have made of it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
+import ipaddress
+import resource
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,13 +28,20 @@ from typing import Any
 
 from truenprobe.errors import InputFileError, ScenarioError, TruenprobeError
 from truenprobe.files import load_structured, read_text
-from truenprobe.plan.model import Host, Plan, Role
+from truenprobe.observations import Observations, Vantage
+from truenprobe.plan.model import Host, Plan, Protocol, Role
 from truenprobe.plan.resolve import resolve
 from truenprobe.plan.scenario import SCENARIO_KEYS, build_scenario
-from truenprobe.probe.runner import CheckRequest, Progress, pairs_to_test, probe
+from truenprobe.probe.local import resolve_camera
+from truenprobe.probe.runner import GREETINGS, CheckRequest, Progress, pairs_to_test, probe
+from truenprobe.probe.sweep import CameraSweep, Port, sweep
 from truenprobe.probe.target import CameraTarget, parse_camera
 from truenprobe.report.model import Report
 from truenprobe.verdict import compare
+
+MEDIA_CONCURRENCY = 64  # cameras at once when checks hold RTSP sessions and listeners
+SWEEP_CONCURRENCY = 1024  # cameras at once when every check is a TCP connect
+RESERVED_FILES = 64  # descriptors left for everything but the sweep's sockets
 
 ROW_KEYS = ("camera", "name", "user", "password", "path")
 
@@ -95,6 +109,7 @@ def load_inventory(path: Path, base: Mapping[str, Any]) -> list[InventoryRow]:
     """Every row, validated; ``base`` holds the scenario values given on the command line."""
     raw_rows, raw_defaults = _rows(path)
     defaults = _clean(raw_defaults, f"inventory {path}: defaults")
+    plans: dict[tuple[tuple[str, str], ...], Plan] = {}  # rows of one kind share a plan
     rows = []
     for number, raw in enumerate(raw_rows, start=1):
         where = f"inventory {path}, row {number}"
@@ -106,9 +121,13 @@ def load_inventory(path: Path, base: Mapping[str, Any]) -> list[InventoryRow]:
             scenario_values = {**base, **{k: v for k, v in values.items() if k in SCENARIO_KEYS}}
             if target.port is not None:
                 scenario_values.setdefault("rtsp_port", target.port)
-            scenario = build_scenario(scenario_values)
+            key = tuple(sorted((k, repr(v)) for k, v in scenario_values.items()))
+            plan = plans.get(key)
+            if plan is None:
+                plan = plans[key] = resolve(build_scenario(scenario_values))
         except ScenarioError as exc:
             raise InputFileError(f"{where}: {exc.message}") from None
+        scenario = plan.scenario
         if target.port is not None and target.port != scenario.rtsp_port:
             raise InputFileError(
                 f"{where}: the URL's port {target.port} differs from rtsp_port {scenario.rtsp_port}"
@@ -117,7 +136,7 @@ def load_inventory(path: Path, base: Mapping[str, Any]) -> list[InventoryRow]:
             InventoryRow(
                 name=str(values.get("name") or target.host),
                 target=target,
-                plan=resolve(scenario),
+                plan=plan,
                 user=_text(values.get("user")) or target.user,
                 password=_text(values.get("password")) or target.password,
                 path=_text(values.get("path")) or target.path,
@@ -165,25 +184,81 @@ class _PortTurns:
                 lock.release()
 
 
+def sweepable(plan: Plan, template: CheckRequest) -> bool:
+    """Whether checking this plan is TCP connects only (what ``probe`` would do, too)."""
+    if template.listen_only_s is not None or plan.scenario.protocol is Protocol.RTSP:
+        return False
+    return all(
+        f.protocol == "tcp" and f.role not in (Role.VSNM_MEDIA, Role.MULTICAST) for f in plan.flows
+    )
+
+
+def sweep_ports(plan: Plan) -> list[Port]:
+    """The ports ``probe`` connects to for this plan, with their greetings."""
+    return [
+        Port(f.ports.first, GREETINGS.get(f.role))
+        for f in plan.flows
+        if f.protocol == "tcp" and f.role in (Role.HTTP, Role.BASE, Role.RTSP)
+    ]
+
+
+def open_file_budget() -> int:
+    """Descriptors a sweep may hold open: the soft limit, raised to the hard one if we may."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        wanted = 65536 if hard == resource.RLIM_INFINITY else hard
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+            soft = max(soft, wanted)
+    return max(1, soft - RESERVED_FILES)
+
+
 async def run_fleet(
     rows: list[InventoryRow],
     template: CheckRequest,
-    concurrency: int,
+    concurrency: int | None,
     on_done: Callable[[FleetEntry], None],
 ) -> list[FleetEntry]:
-    """Check every row, at most ``concurrency`` at once; ``on_done`` sees each as it ends."""
-    slots = asyncio.Semaphore(concurrency)
-    turns = _PortTurns()
+    """Check every row, at most ``concurrency`` at once; ``on_done`` sees each as it ends.
+
+    ``concurrency`` None: as many as the kind of check allows (see the constants).
+    """
     results: list[FleetEntry | None] = [None] * len(rows)
 
+    def finish(index: int, entry: FleetEntry) -> None:
+        results[index] = entry
+        on_done(entry)
+
+    swept = [i for i, row in enumerate(rows) if sweepable(row.plan, template)]
+    others = [i for i, row in enumerate(rows) if not sweepable(row.plan, template)]
+    async with asyncio.TaskGroup() as group:
+        if others:
+            group.create_task(
+                _probe_rows(rows, others, template, concurrency or MEDIA_CONCURRENCY, finish)
+            )
+        if swept:
+            # With nothing else to run, the sweep may as well hold this thread.
+            threaded = bool(others)
+            group.create_task(
+                _sweep_rows(
+                    rows, swept, template, concurrency or SWEEP_CONCURRENCY, finish, threaded
+                )
+            )
+    return [r for r in results if r is not None]
+
+
+async def _probe_rows(
+    rows: list[InventoryRow],
+    indices: list[int],
+    template: CheckRequest,
+    concurrency: int,
+    finish: Callable[[int, FleetEntry], None],
+) -> None:
+    slots = asyncio.Semaphore(concurrency)
+    turns = _PortTurns()
+
     async def check(index: int, row: InventoryRow) -> None:
-        request = replace(
-            template,
-            camera=row.target.host,
-            username=row.user or template.username,
-            password=row.password or template.password,
-            path=row.path,
-        )
+        request = _request(template, row)
 
         async def work() -> FleetEntry:
             async with slots:
@@ -193,11 +268,87 @@ async def run_fleet(
                     return FleetEntry(row, error=exc.message)
             return FleetEntry(row, compare(row.plan, observations))
 
-        entry = await turns.run(local_udp_ports(row.plan, template.sweep), work)
-        results[index] = entry
-        on_done(entry)
+        finish(index, await turns.run(local_udp_ports(row.plan, template.sweep), work))
 
     async with asyncio.TaskGroup() as group:
-        for index, row in enumerate(rows):
-            group.create_task(check(index, row))
-    return [r for r in results if r is not None]
+        for index in indices:
+            group.create_task(check(index, rows[index]))
+
+
+def _request(template: CheckRequest, row: InventoryRow) -> CheckRequest:
+    return replace(
+        template,
+        camera=row.target.host,
+        username=row.user or template.username,
+        password=row.password or template.password,
+        path=row.path,
+    )
+
+
+async def _sweep_rows(
+    rows: list[InventoryRow],
+    indices: list[int],
+    template: CheckRequest,
+    concurrency: int,
+    finish: Callable[[int, FleetEntry], None],
+    threaded: bool,
+) -> None:
+    cameras: list[CameraSweep] = []
+    owner: dict[int, int] = {}  # id() of a CameraSweep -> row index
+    for index, address in zip(indices, await _addresses(rows, indices, template), strict=True):
+        if isinstance(address, TruenprobeError):
+            finish(index, FleetEntry(rows[index], error=address.message))
+            continue
+        camera = CameraSweep(address, sweep_ports(rows[index].plan))
+        owner[id(camera)] = index
+        cameras.append(camera)
+    if not cameras:
+        return
+    most = max(len(c.ports) for c in cameras)
+    max_open = min(concurrency * most, open_file_budget())
+
+    def done(camera: CameraSweep) -> None:
+        index = owner[id(camera)]
+        row = rows[index]
+        observations = Observations(
+            camera=row.target.host,
+            vantage=Vantage.CLIENT,
+            client=None,  # the kernel picks the source address of a bare connect
+            records=tuple(camera.attempts),
+            duration_ms=round((camera.ended - camera.started) * 1000.0, 1),
+            source="probe",
+        )
+        finish(index, FleetEntry(row, compare(row.plan, observations)))
+
+    if not threaded:
+        sweep(cameras, wait_s=template.stage_s, max_open=max_open, on_done=done)
+        return
+    loop = asyncio.get_running_loop()
+
+    def hand_over(camera: CameraSweep) -> None:  # from the sweep's thread to the loop's
+        loop.call_soon_threadsafe(done, camera)
+
+    await asyncio.to_thread(
+        sweep, cameras, wait_s=template.stage_s, max_open=max_open, on_done=hand_over
+    )
+
+
+async def _addresses(
+    rows: list[InventoryRow], indices: list[int], template: CheckRequest
+) -> list[str | TruenprobeError]:
+    """Each row's camera as an IP literal (names looked up concurrently), or why not."""
+    out: list[str | TruenprobeError] = []
+    lookups: dict[int, asyncio.Task[str]] = {}
+    for position, index in enumerate(indices):
+        host = rows[index].target.host
+        try:
+            out.append(str(ipaddress.ip_address(host)))
+        except ValueError:
+            out.append(host)
+            lookups[position] = asyncio.ensure_future(resolve_camera(host, template.stage_s))
+    for position, task in lookups.items():
+        try:
+            out[position] = await task
+        except TruenprobeError as exc:
+            out[position] = exc
+    return out

@@ -19,6 +19,7 @@ from truenprobe.probe.waiting import Clock
 
 GREETING_BYTES = 1024  # enough for a status line; a flooding server cannot make us read more
 UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
+_LINGER_NOW = struct.pack("ii", 1, 0)
 
 
 class Greeting(StrEnum):
@@ -48,6 +49,40 @@ def first_line(data: bytes) -> str:
     return text[:120]
 
 
+def syn_unanswered(port: int, wait_s: float) -> TcpAttempt:
+    return TcpAttempt(port, TcpOutcome.TIMEOUT, detail=f"no answer to SYN within {wait_s:g} s")
+
+
+def connect_failed(port: int, code: int | None, text: str, connect_ms: float) -> TcpAttempt:
+    """A connect that ended with an error: refused (RST), unreachable (ICMP) or other."""
+    if code == errno.ECONNREFUSED:
+        return TcpAttempt(port, TcpOutcome.REFUSED, connect_ms=connect_ms)
+    outcome = TcpOutcome.UNREACHABLE if code in UNREACHABLE else TcpOutcome.ERROR
+    detail = f"errno {code}: {text}" if code else text
+    return TcpAttempt(port, outcome, detail=detail)
+
+
+def greeting_answer(
+    greeting: Greeting, data: bytes, wait_s: float, failure: OSError | None, timed_out: bool
+) -> tuple[str | None, str | None]:
+    """(first line of the answer, why there is none) after asking the port to speak."""
+    if data:
+        return first_line(data), None
+    if timed_out:
+        return None, f"did not answer {greeting.value} within {wait_s:g} s"
+    if failure is not None:
+        why = failure.strerror or str(failure)
+        return None, f"dropped the connection when sent {greeting.value} ({why})"
+    return None, f"closed the connection without answering {greeting.value}"
+
+
+def close_with_reset(sock: socket.socket) -> None:
+    """Close with RST: nothing lingers in TIME_WAIT on this side, which a fleet would fill."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_NOW)
+    sock.close()
+
+
 async def probe_tcp(
     address: str,
     port: int,
@@ -57,7 +92,7 @@ async def probe_tcp(
     greeting: Greeting | None = None,
     local_address: str | None = None,
 ) -> TcpAttempt:
-    """One connection attempt on a bare non-blocking socket (a fleet makes thousands)."""
+    """One connection attempt on a bare non-blocking socket."""
     loop = asyncio.get_running_loop()
     sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
     sock.setblocking(False)
@@ -69,14 +104,11 @@ async def probe_tcp(
             async with asyncio.timeout(wait_s):
                 await loop.sock_connect(sock, (address, port))
         except TimeoutError:
-            detail = f"no answer to SYN within {wait_s:g} s"
-            return TcpAttempt(port, TcpOutcome.TIMEOUT, detail=detail)
-        except ConnectionRefusedError:
-            return TcpAttempt(port, TcpOutcome.REFUSED, connect_ms=round(clock.ms() - started, 1))
+            return syn_unanswered(port, wait_s)
         except OSError as exc:
-            outcome = TcpOutcome.UNREACHABLE if exc.errno in UNREACHABLE else TcpOutcome.ERROR
-            detail = f"errno {exc.errno}: {exc.strerror}" if exc.errno else str(exc)
-            return TcpAttempt(port, outcome, detail=detail)
+            return connect_failed(
+                port, exc.errno, exc.strerror or str(exc), round(clock.ms() - started, 1)
+            )
         connect_ms = round(clock.ms() - started, 1)
         if greeting is None:
             return TcpAttempt(port, TcpOutcome.OPEN, connect_ms=connect_ms)
@@ -85,10 +117,7 @@ async def probe_tcp(
             port, TcpOutcome.OPEN, connect_ms=connect_ms, greeting=line, unanswered=why
         )
     finally:
-        # Close with RST: nothing lingers in TIME_WAIT on this side, which a fleet would fill.
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
+        close_with_reset(sock)
 
 
 async def _ask(
@@ -100,6 +129,8 @@ async def _ask(
     wait_s: float,
 ) -> tuple[str | None, str | None]:
     data = b""
+    failure: OSError | None = None
+    timed_out = False
     try:
         async with asyncio.timeout(wait_s):
             await loop.sock_sendall(sock, greeting_request(greeting, address, port))
@@ -109,12 +140,7 @@ async def _ask(
                     break
                 data += chunk
     except TimeoutError:
-        if not data:
-            return None, f"did not answer {greeting.value} within {wait_s:g} s"
+        timed_out = True
     except OSError as exc:
-        if not data:
-            why = exc.strerror or str(exc)
-            return None, f"dropped the connection when sent {greeting.value} ({why})"
-    if not data:
-        return None, f"closed the connection without answering {greeting.value}"
-    return first_line(data), None
+        failure = exc
+    return greeting_answer(greeting, data, wait_s, failure, timed_out)

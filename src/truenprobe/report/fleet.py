@@ -1,4 +1,9 @@
-"""A fleet check's outputs: one JSON line per camera, and a summary table."""
+"""A fleet check's outputs: one JSON line per camera, and a summary table.
+
+The table lists every camera of a small fleet; a bigger one lists the cameras that did
+not pass and counts the rest (drawing hundreds of passing rows took rich most of a
+second in a terminal, to show what the summary line says; the JSON lines have them all).
+"""
 
 from __future__ import annotations
 
@@ -26,8 +31,12 @@ def entry_dict(entry: FleetEntry) -> dict[str, Any]:
     return {"name": entry.row.name, **entry.report.to_dict()}
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder for every line, not one per line
+LISTED_PASSES = 25  # a fleet bigger than this lists only the cameras that did not pass
+
+
 def entry_json_line(entry: FleetEntry) -> str:
-    return json.dumps(entry_dict(entry), ensure_ascii=False) + "\n"
+    return _JSON.encode(entry_dict(entry)) + "\n"
 
 
 def fleet_exit_code(entries: Sequence[FleetEntry]) -> int:
@@ -51,6 +60,7 @@ def fleet_table(entries: Sequence[FleetEntry], seconds: float) -> Group:
     for col in ("name", "camera", "site", "verdict", "first problem", "s"):
         table.add_column(col, overflow="fold")
     counts = {"pass": 0, "fail": 0, "incomplete": 0, "error": 0}
+    list_passes = len(entries) <= LISTED_PASSES
     for e in entries:
         s = e.row.plan.scenario
         site = f"{s.client.value} {s.protocol.value if s.protocol else ''} {s.transport.value}"
@@ -62,6 +72,8 @@ def fleet_table(entries: Sequence[FleetEntry], seconds: float) -> Group:
             continue
         v = e.report.verdict
         counts[v.value] += 1
+        if v is Verdict.PASS and not list_passes:
+            continue
         problem = next(
             (
                 f"{r.flow}: {r.diagnosis}"
@@ -79,4 +91,7 @@ def fleet_table(entries: Sequence[FleetEntry], seconds: float) -> Group:
             f"{e.report.duration_s:.1f}",
         )
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-    return Group(table, Text(f"{len(entries)} camera(s) in {seconds:.1f} s: {summary}"))
+    if not list_passes and counts["pass"]:
+        summary += " (the passing ones are not listed; --format json gives every camera)"
+    line = Text(f"{len(entries)} camera(s) in {seconds:.1f} s: {summary}")
+    return Group(table, line) if table.row_count else Group(line)
