@@ -185,11 +185,17 @@ class _Sweep:
             self._answered(conn, None, timed_out=False)
 
     def expire(self, now: float) -> None:
-        while self.connecting and (self.connecting[0].done or self.connecting[0].greeting):
-            self.connecting.popleft()
-        while self.connecting and self.connecting[0].deadline <= now:
-            conn = self.connecting.popleft()
-            self._finish(conn, syn_unanswered(conn.check.port, self.wait_s))
+        # A connection that got through waits in ``greeting`` now, with a later deadline:
+        # skip it wherever it stands in ``connecting``, never expire it as a dropped SYN.
+        while self.connecting:
+            head = self.connecting[0]
+            if head.done or head.greeting:
+                self.connecting.popleft()
+            elif head.deadline <= now:
+                self.connecting.popleft()
+                self._finish(head, syn_unanswered(head.check.port, self.wait_s))
+            else:
+                break
         while self.greeting and self.greeting[0].done:
             self.greeting.popleft()
         while self.greeting and self.greeting[0].deadline <= now:
