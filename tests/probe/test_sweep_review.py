@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
+
+import pytest
 
 from tests.probe.test_sweep import HOST, WAIT_S, full_backlog, servers  # noqa: F401
 from truenprobe.observations import TcpOutcome
@@ -24,3 +28,26 @@ def test_a_silent_greeting_behind_a_dropped_syn_is_still_open(
     assert got[full_backlog].outcome is TcpOutcome.TIMEOUT
     assert got[silent].outcome is TcpOutcome.OPEN, got[silent]
     assert got[silent].unanswered == f"did not answer OPTIONS within {WAIT_S:g} s"
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
+def test_a_stopped_sweep_ends_soon_and_closes_its_sockets(full_backlog: int) -> None:  # noqa: F811
+    # Ctrl-C or a cancelled fleet sets ``stop``: the sweep must not run on to every
+    # camera's bound (the loop cannot see the signal while a sweep blocks it).
+    cameras = [CameraSweep(HOST, [Port(full_backlog)]) for _ in range(3)]
+    stop = threading.Event()
+    before = _open_fds()
+    worker = threading.Thread(
+        target=sweep,
+        args=(cameras,),
+        kwargs={"wait_s": 60.0, "max_open": 100, "on_done": lambda _c: None, "stop": stop},
+    )
+    worker.start()
+    stop.set()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert _open_fds() == before
