@@ -21,6 +21,7 @@ import csv
 import io
 import ipaddress
 import resource
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -237,12 +238,8 @@ async def run_fleet(
                 _probe_rows(rows, others, template, concurrency or MEDIA_CONCURRENCY, finish)
             )
         if swept:
-            # With nothing else to run, the sweep may as well hold this thread.
-            threaded = bool(others)
             group.create_task(
-                _sweep_rows(
-                    rows, swept, template, concurrency or SWEEP_CONCURRENCY, finish, threaded
-                )
+                _sweep_rows(rows, swept, template, concurrency or SWEEP_CONCURRENCY, finish)
             )
     return [r for r in results if r is not None]
 
@@ -291,7 +288,6 @@ async def _sweep_rows(
     template: CheckRequest,
     concurrency: int,
     finish: Callable[[int, FleetEntry], None],
-    threaded: bool,
 ) -> None:
     cameras: list[CameraSweep] = []
     owner: dict[int, int] = {}  # id() of a CameraSweep -> row index
@@ -320,17 +316,32 @@ async def _sweep_rows(
         )
         finish(index, FleetEntry(row, compare(row.plan, observations)))
 
-    if not threaded:
-        sweep(cameras, wait_s=template.stage_s, max_open=max_open, on_done=done)
-        return
+    # The sweep blocks the thread it runs in, so it always runs in one of its own: the
+    # loop stays free to see Ctrl-C (asyncio.run only cancels the main task) and a
+    # cancelled fleet stops the sweep instead of waiting for every camera's bound.
     loop = asyncio.get_running_loop()
+    stop = threading.Event()
 
     def hand_over(camera: CameraSweep) -> None:  # from the sweep's thread to the loop's
         loop.call_soon_threadsafe(done, camera)
 
-    await asyncio.to_thread(
-        sweep, cameras, wait_s=template.stage_s, max_open=max_open, on_done=hand_over
+    worker = asyncio.ensure_future(
+        asyncio.to_thread(
+            sweep,
+            cameras,
+            wait_s=template.stage_s,
+            max_open=max_open,
+            on_done=hand_over,
+            stop=stop,
+        )
     )
+    try:
+        await asyncio.shield(worker)
+    except asyncio.CancelledError:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker  # within STOP_POLL_S: its sockets are closed when this returns
+        raise
 
 
 async def _addresses(

@@ -17,6 +17,7 @@ import errno
 import os
 import selectors
 import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from truenprobe.probe.tcp import (
 )
 
 _IN_PROGRESS = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, errno.EALREADY}
+STOP_POLL_S = 0.1  # how soon a sweep in a thread notices it was asked to stop
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class _Sweep:
         self.connecting: deque[_Connection] = deque()  # in deadline order
         self.greeting: deque[_Connection] = deque()  # in deadline order
         self.open = 0
+        self.live: set[_Connection] = set()  # every socket not closed yet (closed on the way out)
 
     def start(self, camera: CameraSweep) -> None:
         now = time.monotonic()
@@ -93,8 +96,9 @@ class _Sweep:
                     connect_failed(check.port, exc.errno, exc.strerror or str(exc), 0.0)
                 )
                 continue
-            sock.setblocking(False)
             conn = _Connection(camera, check, sock, now, now + self.wait_s)
+            self.live.add(conn)
+            sock.setblocking(False)
             self.open += 1
             code = sock.connect_ex((camera.address, check.port))
             if code == 0:
@@ -154,6 +158,7 @@ class _Sweep:
         self.open -= 1
         self._unregister(conn)
         close_with_reset(conn.sock)
+        self.live.discard(conn)
         camera = conn.camera
         camera.attempts.append(attempt)
         camera._open -= 1
@@ -185,11 +190,17 @@ class _Sweep:
             self._answered(conn, None, timed_out=False)
 
     def expire(self, now: float) -> None:
-        while self.connecting and (self.connecting[0].done or self.connecting[0].greeting):
-            self.connecting.popleft()
-        while self.connecting and self.connecting[0].deadline <= now:
-            conn = self.connecting.popleft()
-            self._finish(conn, syn_unanswered(conn.check.port, self.wait_s))
+        # A connection that got through waits in ``greeting`` now, with a later deadline:
+        # skip it wherever it stands in ``connecting``, never expire it as a dropped SYN.
+        while self.connecting:
+            head = self.connecting[0]
+            if head.done or head.greeting:
+                self.connecting.popleft()
+            elif head.deadline <= now:
+                self.connecting.popleft()
+                self._finish(head, syn_unanswered(head.check.port, self.wait_s))
+            else:
+                break
         while self.greeting and self.greeting[0].done:
             self.greeting.popleft()
         while self.greeting and self.greeting[0].deadline <= now:
@@ -207,8 +218,12 @@ def sweep(
     wait_s: float,
     max_open: int,
     on_done: Callable[[CameraSweep], None],
+    stop: threading.Event | None = None,
 ) -> None:
     """Check every camera's ports; ``on_done`` gets each camera once all its ports are done.
+
+    ``stop`` (set from another thread: Ctrl-C, cancellation) ends the sweep within
+    ``STOP_POLL_S``, leaving the cameras not done yet without a call to ``on_done``.
 
     At most ``max_open`` connections are in flight (a camera's ports start together).
     Returns when every camera is done; each connection waits at most ``wait_s`` for its
@@ -218,18 +233,22 @@ def sweep(
     waiting = deque(cameras)
     try:
         while waiting or state.open:
+            if stop is not None and stop.is_set():
+                return
             while waiting and (state.open == 0 or state.open + len(waiting[0].ports) <= max_open):
                 state.start(waiting.popleft())
             deadline = state.next_deadline()
             if deadline is None:
                 continue  # everything started so far finished at once
             timeout = max(0.0, deadline - time.monotonic())
+            if stop is not None:
+                timeout = min(timeout, STOP_POLL_S)
             events = state.selector.select(timeout)
             now = time.monotonic()
             for key, _mask in events:
                 state.ready(key.data, now)
             state.expire(now)
     finally:
-        for key in list(state.selector.get_map().values()):
-            close_with_reset(key.fileobj)  # type: ignore[arg-type]
         state.selector.close()
+        for conn in state.live:
+            close_with_reset(conn.sock)
