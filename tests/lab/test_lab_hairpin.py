@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import json
+import subprocess
+import sys
 
 import pytest
 from tests.support.tools import require_netns
@@ -115,3 +119,38 @@ async def test_detected_from_inside_the_camera_lan_only(
     assert (found is not None) is expected
     if expected:
         assert topo.client.ip in found.reason
+
+
+def _check_in(netns: str, *args: str) -> dict:
+    done = subprocess.run(
+        ["ip", "netns", "exec", netns, sys.executable, "-m", "truenprobe", "check", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout, done.stderr[-2000:]
+    return json.JSONDecoder().raw_decode(done.stdout)[0]  # a report, or a fleet's first line
+
+
+@pytest.mark.netns
+async def test_a_fleet_says_nat_loopback_like_a_single_check(cell, no_leftovers, tmp_path):
+    """A TCP-only fleet goes through the fast sweep, except where NAT loopback may hide."""
+    require_netns()
+    plan = resolve(build_scenario({"client": "web", "client_side": "private"}))
+    topo = build_topology(
+        plan.scenario.camera_side, plan.scenario.client_side, cell=cell, place=Place.CAMERA_LAN
+    )
+    inventory = tmp_path / "fleet.csv"
+    inventory.write_text(f"camera\n{CAMERA_PUBLIC}\n")
+    site = ["--client", "web", "--timeout", "1", "--format", "json"]
+    async with LabNetwork(topo) as net:
+        await net.configure_sharers(select_forwards(plan, topo))
+        single = await asyncio.to_thread(_check_in, topo.client.netns, CAMERA_PUBLIC, *site)
+        fleet = await asyncio.to_thread(
+            _check_in, topo.client.netns, "--inventory", str(inventory), *site
+        )
+    assert single["verdict"] == "incomplete", single
+    assert any(NAT_LOOPBACK in f for f in single["findings"]), single
+    assert fleet["verdict"] == single["verdict"], fleet
+    assert [r["status"] for r in fleet["results"]] == [r["status"] for r in single["results"]]

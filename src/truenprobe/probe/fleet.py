@@ -33,7 +33,8 @@ from truenprobe.observations import Observations, Vantage
 from truenprobe.plan.model import Host, Plan, Protocol, Role
 from truenprobe.plan.resolve import resolve
 from truenprobe.plan.scenario import SCENARIO_KEYS, build_scenario
-from truenprobe.probe.local import resolve_camera
+from truenprobe.probe.hairpin import is_public, worth_probing
+from truenprobe.probe.local import local_address_toward, resolve_camera
 from truenprobe.probe.runner import GREETINGS, CheckRequest, Progress, pairs_to_test, probe
 from truenprobe.probe.sweep import CameraSweep, Port, sweep
 from truenprobe.probe.target import CameraTarget, parse_camera
@@ -291,18 +292,37 @@ async def _sweep_rows(
 ) -> None:
     cameras: list[CameraSweep] = []
     owner: dict[int, int] = {}  # id() of a CameraSweep -> row index
+    hairpin: list[int] = []  # rows probe() must check: NAT loopback possible
     for index, address in zip(indices, await _addresses(rows, indices, template), strict=True):
         if isinstance(address, TruenprobeError):
             finish(index, FleetEntry(rows[index], error=address.message))
             continue
+        if nat_loopback_possible(address):
+            hairpin.append(index)
+            continue
         camera = CameraSweep(address, sweep_ports(rows[index].plan))
         owner[id(camera)] = index
         cameras.append(camera)
-    if not cameras:
-        return
-    most = max(len(c.ports) for c in cameras)
-    max_open = min(concurrency * most, open_file_budget())
+    async with asyncio.TaskGroup() as group:
+        if hairpin:
+            # A private client testing a public address may be behind that address's own
+            # IP sharer: probe() finds out (one SYN with TTL 1) and says so instead of
+            # blaming a forward, exactly as a single check of that camera would.
+            group.create_task(_probe_rows(rows, hairpin, template, MEDIA_CONCURRENCY, finish))
+        if cameras:
+            most = max(len(c.ports) for c in cameras)
+            max_open = min(concurrency * most, open_file_budget())
+            group.create_task(_run_sweep(rows, cameras, owner, template, max_open, finish))
 
+
+async def _run_sweep(
+    rows: list[InventoryRow],
+    cameras: list[CameraSweep],
+    owner: dict[int, int],
+    template: CheckRequest,
+    max_open: int,
+    finish: Callable[[int, FleetEntry], None],
+) -> None:
     def done(camera: CameraSweep) -> None:
         index = owner[id(camera)]
         row = rows[index]
@@ -342,6 +362,11 @@ async def _sweep_rows(
         with contextlib.suppress(asyncio.CancelledError):
             await worker  # within STOP_POLL_S: its sockets are closed when this returns
         raise
+
+
+def nat_loopback_possible(address: str) -> bool:
+    """Whether this host (private) tests a public address: the case NAT loopback hides in."""
+    return is_public(address) and worth_probing(local_address_toward(address), address)
 
 
 async def _addresses(
