@@ -237,3 +237,21 @@ def test_a_full_socket_buffer_drops_the_frame_for_those_not_served(
         gap = got[len(frames[0].payloads)].sequence - got[len(frames[0].payloads) - 1].sequence
         assert gap & 0xFFFF == 1 + len(frames[1].payloads)
         assert client.sender.send_errors == 1
+
+
+def test_members_that_lost_a_frame_are_served_first_at_the_next_keyframe(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full send buffer cuts the same place in the order each time: who lost moves up."""
+    for client in rig.clients:
+        client.sender.attach(rig.feed)
+    rig.send([0])
+    keyframe = len(rig.clip.frames[0].payloads)  # messages of one member's keyframe
+    for step in (1, 2, 3):  # the buffer takes one member's keyframe, three times running
+        _fake_sendmmsg(monkeypatch, lambda n, _m: errno.EAGAIN if n > keyframe else 0)
+        rig.send([0], start=step)
+        monkeypatch.undo()
+    got = [len(c.packets()) // keyframe for c in rig.clients]
+    # Each takes its turn (in a fixed order client 0 would get all three: [4, 1, 1]).
+    assert got == [2, 2, 2], got
+    assert [c.sender.send_errors for c in rig.clients] == [2, 2, 2]

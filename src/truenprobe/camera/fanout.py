@@ -392,6 +392,10 @@ class UnicastFanout:
             started, self._waiting = self._waiting, []
             for sender in started:
                 self._start(sender)
+            # They go first: a member that lost a frame to a full send buffer (the tail
+            # of the order) must not stand at the tail again for the keyframe, the
+            # largest frame, or the same members could lose every keyframe.
+            self._active = dict.fromkeys([*started, *self._active])
         if not self._active:
             return
         members = self._members
