@@ -227,3 +227,44 @@ def test_sweepable_means_only_tcp_connects() -> None:
     assert not sweepable(plan_of(client="decoder", protocol="rtsp", transport="tcp"), template)
     listen = CheckRequest(camera="", listen_only_s=1.0)
     assert not sweepable(plan_of(client="web"), listen)
+
+
+def test_a_host_out_of_descriptors_leaves_the_flow_untested_not_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import errno
+
+    from truenprobe.observations import Observations, Vantage
+    from truenprobe.probe import sweep as sweep_module
+    from truenprobe.report.model import Status
+
+    def no_socket(*_args: Any) -> socket.socket:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(sweep_module.socket, "socket", no_socket)
+    plan = plan_of(client="sdk", protocol="vsnm", transport="tcp")
+    camera = CameraSweep(HOST, [Port(2222, None)])
+    sweep([camera], wait_s=WAIT_S, max_open=10, on_done=lambda _c: None)
+    monkeypatch.undo()
+    report = compare(
+        plan, Observations(camera=HOST, vantage=Vantage.CLIENT, records=tuple(camera.attempts))
+    )
+    base = [r for r in report.results if r.ports.first == 2222 and r.protocol == "tcp"]
+    assert base, report.results
+    assert all(r.status is Status.SKIPPED for r in base), report.results
+    assert "ulimit -n" in (base[0].diagnosis or "")
+    assert report.verdict.value == "incomplete"  # exit 3: the host, not a router
+
+
+def test_the_sweep_budget_leaves_room_for_what_is_open_and_what_runs_beside() -> None:
+    from truenprobe.probe.fleet import open_file_budget, open_files
+
+    held = [socket.socket() for _ in range(20)]
+    try:
+        with_them = open_file_budget(reserve=0)
+        assert open_files() >= 20
+    finally:
+        for sock in held:
+            sock.close()
+    assert open_file_budget(reserve=0) >= with_them + 20
+    assert open_file_budget(reserve=0) - open_file_budget(reserve=500) == 500

@@ -20,6 +20,7 @@ import contextlib
 import csv
 import io
 import ipaddress
+import os
 import resource
 import threading
 from collections.abc import Awaitable, Callable, Mapping
@@ -44,6 +45,9 @@ from truenprobe.verdict import compare
 MEDIA_CONCURRENCY = 64  # cameras at once when checks hold RTSP sessions and listeners
 SWEEP_CONCURRENCY = 1024  # cameras at once when every check is a TCP connect
 RESERVED_FILES = 64  # descriptors left for everything but the sweep's sockets
+# Descriptors one check with RTSP sessions may hold (RTSP, TCP checks, UDP listeners):
+# a sweep beside such checks leaves room for MEDIA_CONCURRENCY of them.
+FILES_PER_MEDIA_CHECK = 16
 
 ROW_KEYS = ("camera", "name", "user", "password", "path")
 
@@ -204,15 +208,24 @@ def sweep_ports(plan: Plan) -> list[Port]:
     ]
 
 
-def open_file_budget() -> int:
-    """Descriptors a sweep may hold open: the soft limit, raised to the hard one if we may."""
+def open_file_budget(reserve: int = RESERVED_FILES) -> int:
+    """Descriptors a sweep may hold open: the soft limit (raised to the hard one if we may)
+    less those open already and ``reserve`` for everything else running beside it."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or soft < hard:
         wanted = 65536 if hard == resource.RLIM_INFINITY else hard
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
             soft = max(soft, wanted)
-    return max(1, soft - RESERVED_FILES)
+    return max(1, soft - open_files() - reserve)
+
+
+def open_files() -> int:
+    """Descriptors this process holds now (0 where the system does not say)."""
+    for listing in ("/proc/self/fd", "/dev/fd"):
+        with contextlib.suppress(OSError):
+            return len(os.listdir(listing))
+    return 0
 
 
 async def run_fleet(
@@ -239,8 +252,9 @@ async def run_fleet(
                 _probe_rows(rows, others, template, concurrency or MEDIA_CONCURRENCY, finish)
             )
         if swept:
+            beside = (concurrency or MEDIA_CONCURRENCY) * FILES_PER_MEDIA_CHECK if others else 0
             group.create_task(
-                _sweep_rows(rows, swept, template, concurrency or SWEEP_CONCURRENCY, finish)
+                _sweep_rows(rows, swept, template, concurrency or SWEEP_CONCURRENCY, finish, beside)
             )
     return [r for r in results if r is not None]
 
@@ -289,6 +303,7 @@ async def _sweep_rows(
     template: CheckRequest,
     concurrency: int,
     finish: Callable[[int, FleetEntry], None],
+    beside: int = 0,  # descriptors to leave for the checks running beside the sweep
 ) -> None:
     cameras: list[CameraSweep] = []
     owner: dict[int, int] = {}  # id() of a CameraSweep -> row index
@@ -311,7 +326,9 @@ async def _sweep_rows(
             group.create_task(_probe_rows(rows, hairpin, template, MEDIA_CONCURRENCY, finish))
         if cameras:
             most = max(len(c.ports) for c in cameras)
-            max_open = min(concurrency * most, open_file_budget())
+            if hairpin:
+                beside += MEDIA_CONCURRENCY * FILES_PER_MEDIA_CHECK
+            max_open = min(concurrency * most, open_file_budget(RESERVED_FILES + beside))
             group.create_task(_run_sweep(rows, cameras, owner, template, max_open, finish))
 
 

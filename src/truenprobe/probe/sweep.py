@@ -23,7 +23,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from truenprobe.observations import TcpAttempt, TcpOutcome
+from truenprobe.observations import Limitation, TcpAttempt, TcpOutcome
+from truenprobe.plan.model import PortRange
 from truenprobe.probe.tcp import (
     GREETING_BYTES,
     Greeting,
@@ -35,7 +36,23 @@ from truenprobe.probe.tcp import (
 )
 
 _IN_PROGRESS = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, errno.EALREADY}
+# socket() failed for want of something on this host: the camera was not tried at all.
+_OUT_OF = {errno.EMFILE: "open files", errno.ENFILE: "open files", errno.ENOBUFS: "buffers"}
+_OUT_OF[errno.ENOMEM] = "memory"
 STOP_POLL_S = 0.1  # how soon a sweep in a thread notices it was asked to stop
+
+
+def socket_failed(port: int, exc: OSError) -> TcpAttempt | Limitation:
+    """No socket for this port: a local shortage leaves the flow untested, never failed."""
+    what = _OUT_OF.get(exc.errno or 0)
+    if what is None:
+        return connect_failed(port, exc.errno, exc.strerror or str(exc), 0.0)
+    return Limitation(
+        PortRange(port, port),
+        "tcp",
+        f"this host ran out of {what} before it could connect to TCP {port} "
+        "(raise the open-files limit, `ulimit -n`, or lower --concurrency)",
+    )
 
 
 @dataclass(frozen=True)
@@ -52,7 +69,7 @@ class CameraSweep:
 
     address: str  # an IP literal
     ports: Sequence[Port]
-    attempts: list[TcpAttempt] = field(default_factory=list)
+    attempts: list[TcpAttempt | Limitation] = field(default_factory=list)
     started: float = 0.0  # time.monotonic() of its first connect
     ended: float = 0.0  # ... and of its last result
     _open: int = 0  # connections still in flight
@@ -92,9 +109,7 @@ class _Sweep:
                 sock = socket.socket(family, socket.SOCK_STREAM)
             except OSError as exc:  # out of descriptors or buffers: this port cannot be tried
                 camera._open -= 1
-                camera.attempts.append(
-                    connect_failed(check.port, exc.errno, exc.strerror or str(exc), 0.0)
-                )
+                camera.attempts.append(socket_failed(check.port, exc))
                 continue
             conn = _Connection(camera, check, sock, now, now + self.wait_s)
             self.live.add(conn)
