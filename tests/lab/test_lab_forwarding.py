@@ -48,6 +48,11 @@ def _failed(checks):
     return sorted({c.number for c in checks if not c.reach.ok})
 
 
+def _why(checks):
+    """What each failed check saw: the message of an assert that should have held."""
+    return [(c.number, c.forward.protocol, c.port, c.reach) for c in checks if not c.reach.ok]
+
+
 SCENARIOS = [
     {"client": "web"},
     {"client": "decoder", "protocol": "rtsp", "transport": "udp"},
@@ -63,7 +68,7 @@ SCENARIOS = [
 async def test_the_plans_forwards_carry_their_flows(options, camera, client, cell):
     plan = _plan(**options, camera_side=camera, client_side=client)
     checks = await _check(plan, cell)
-    assert _failed(checks) == []
+    assert _failed(checks) == [], _why(checks)
     routers = {fw.router for fw in plan.forwards}
     assert {c.forward.router for c in checks} == routers  # every forward was exercised
 
