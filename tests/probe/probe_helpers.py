@@ -45,6 +45,10 @@ def free_rtsp_port(host: str = CAMERA_HOST) -> int:
     raise RuntimeError("no free port pair")
 
 
+# The document's default decoder site on the command line (check options).
+DECODER_RTSP_UDP = ("--client", "decoder", "--protocol", "rtsp", "--transport", "udp")
+
+
 def plan_of(**values: Any) -> Plan:
     return resolve(build_scenario(values))
 

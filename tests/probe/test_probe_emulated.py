@@ -17,6 +17,7 @@ from tests.camera.process import camera_process
 from tests.probe.netns import Pair, namespace_pair, results
 from tests.probe.probe_helpers import (
     CAMERA_HOST,
+    DECODER_RTSP_UDP,
     by_flow,
     check,
     free_rtsp_port,
@@ -263,12 +264,7 @@ def test_udp_dropped_between_camera_and_client() -> None:
     ):
         pair.drop_udp_input(pair.client, "554-555")
         report = pair.check(
-            "--client",
-            "decoder",
-            "--protocol",
-            "rtsp",
-            "--transport",
-            "udp",
+            *DECODER_RTSP_UDP,
             "--timeout",
             "2",
         )
@@ -290,12 +286,7 @@ def test_rtcp_return_dropped_before_the_camera() -> None:
     ):
         pair.drop_udp_input(pair.camera, "555")
         report = pair.check(
-            "--client",
-            "decoder",
-            "--protocol",
-            "rtsp",
-            "--transport",
-            "udp",
+            *DECODER_RTSP_UDP,
             "--timeout",
             "2",
         )

@@ -10,7 +10,7 @@ import pytest
 
 from tests.probe.netns import namespace_pair, results
 from tests.probe.peers.gst import gst_rtsp_server
-from tests.probe.probe_helpers import by_flow, check, free_rtsp_port, plan_of
+from tests.probe.probe_helpers import DECODER_RTSP_UDP, by_flow, check, free_rtsp_port, plan_of
 from truenprobe.report.model import Status, Verdict
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
@@ -89,12 +89,7 @@ def test_udp_dropped_by_nftables_names_the_forward() -> None:
     ):
         pair.drop_udp_input(pair.client, "8554-8555")
         report = pair.check(
-            "--client",
-            "decoder",
-            "--protocol",
-            "rtsp",
-            "--transport",
-            "udp",
+            *DECODER_RTSP_UDP,
             "--rtsp-port",
             "8554",
             "--camera-side",
